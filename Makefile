@@ -1,0 +1,37 @@
+# n2n-lab: `make run` runs the lab on the embedded data, `make test` runs every test. Both set up .venv first.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PROFILE ?= quick
+
+.PHONY: setup run test lint format clean
+
+setup: $(STAMP)
+
+# Reinstall only when the requirements or the package metadata change.
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+run: setup
+	$(PY) -m n2n_lib prepare --source embedded --out data/embedded --noise gaussian:25 --seed 0
+	$(PY) -m n2n_lib train --data data/embedded --out checkpoints/embedded_n2n.pt --epochs 10 --seed 0
+	$(PY) -m n2n_lib evaluate --checkpoint checkpoints/embedded_n2n.pt --images data/eval --noise gaussian:25 --seed 0
+
+test: setup lint
+	$(PY) -m pytest
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: setup
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+clean:
+	rm -rf runs .pytest_cache .ruff_cache data/embedded

@@ -1,0 +1,172 @@
+"""Command line: ``python -m n2n_lib {prepare,train,evaluate,denoise}``.
+
+The same library calls the notebooks make, for instructors and scripts. User errors (bad paths, files, specs or
+settings) print one line on stderr and exit with status 2; ``--help`` on each subcommand lists its options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from n2n_lib.losses import LOSSES
+
+DEFAULT_CHECKPOINT = Path("checkpoints/n2n_gaussian.pt")
+
+
+def _prepare(args: argparse.Namespace) -> None:
+    from n2n_lib.pairs import load_pairs, prepare
+
+    out = prepare(args.source, args.out, noise=args.noise, n_train=args.n_train, n_val=args.n_val, seed=args.seed)
+    data = load_pairs(out)
+    print(
+        f"wrote {out}: {len(data)} training pairs, {data.val_clean.shape[0]} validation patches "
+        f"({args.source}, noise {args.noise}, seed {args.seed})"
+    )
+
+
+def _train(args: argparse.Namespace) -> None:
+    from n2n_lib.model import UNetConfig
+    from n2n_lib.pairs import load_pairs
+    from n2n_lib.train import TrainConfig, fit
+
+    config = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        momentum=args.momentum,
+        targets="clean" if args.clean_targets else "noisy",
+        noise=args.noise,
+        loss=args.loss,
+        seed=args.seed,
+        device=args.device,
+        max_batches=args.max_batches,
+    )
+    config.validate()
+    result = fit(
+        load_pairs(args.data),
+        UNetConfig.preset(args.preset),
+        config,
+        checkpoint=args.out,
+        resume=args.resume,
+        progress=not args.quiet,
+    )
+    print(
+        f"wrote {args.out}: best validation PSNR {result.best_val_psnr:.2f} dB at epoch {result.best_epoch} "
+        f"of {config.epochs} ({result.device})"
+    )
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from n2n_lib.checkpoint import load_model
+    from n2n_lib.inference import evaluate_folder
+
+    model, _ = load_model(args.checkpoint)
+    report = evaluate_folder(model, args.images, args.noise, seed=args.seed)
+    if args.json:
+        print(json.dumps(report))
+        return
+    width = max(len(name) for name in report["images"])
+    print(f"{'image':<{width}}  noisy PSNR  denoised PSNR   ({args.noise}, seed {args.seed})")
+    for name, r in report["images"].items():
+        print(f"{name:<{width}}  {r['noisy_psnr']:10.2f}  {r['psnr']:13.2f}")
+    print(f"{'mean':<{width}}  {report['mean_noisy_psnr']:10.2f}  {report['mean_psnr']:13.2f}")
+
+
+def _denoise(args: argparse.Namespace) -> None:
+    from PIL import Image
+
+    from n2n_lib.checkpoint import load_model
+    from n2n_lib.data import read_image, to_float, to_uint8
+    from n2n_lib.errors import InputError
+    from n2n_lib.inference import denoise
+    from n2n_lib.io import atomic_write
+
+    if args.output.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise InputError(f"output {args.output} must end in .png, .jpg or .jpeg (PNG keeps every pixel exact).")
+    model, _ = load_model(args.checkpoint)
+    out = to_uint8(denoise(model, to_float(read_image(args.input))))  # (3, H, W)
+    image = Image.fromarray(out.permute(1, 2, 0).numpy())
+    fmt = "PNG" if args.output.suffix.lower() == ".png" else "JPEG"
+    atomic_write(args.output, lambda tmp: image.save(tmp, format=fmt))
+    print(f"wrote {args.output}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m n2n_lib", description="Noise2Noise lab: prepare data, train, evaluate.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("prepare", help="pack a data source into report-style torch pickles")
+    s.add_argument(
+        "--source",
+        default="embedded",
+        help="embedded | imagenet32:PATH | epfl:PATH | folder:PATH | cifar10[:ROOT] (default: embedded)",
+    )
+    s.add_argument("--out", type=Path, default=Path("data/embedded"), help="output folder (default: data/embedded)")
+    s.add_argument("--noise", default="gaussian:25", help="noise spec for the stored pairs (default: gaussian:25)")
+    s.add_argument("--n-train", type=int, default=6250, help="training patches (default: 6250, as in the report)")
+    s.add_argument("--n-val", type=int, default=500, help="validation patches (default: 500)")
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(func=_prepare)
+
+    s = sub.add_parser("train", help="train a U-Net with noisy (or clean) targets")
+    s.add_argument(
+        "--data", type=Path, default=Path("data/embedded"), help="a prepared folder (default: data/embedded)"
+    )
+    s.add_argument("--out", type=Path, default=Path("checkpoints/model.pt"), help="best checkpoint path")
+    s.add_argument("--epochs", type=int, default=10)
+    s.add_argument("--preset", choices=["small", "paper"], default="small")
+    s.add_argument("--clean-targets", action="store_true", help="Noise2Clean: train against clean patches")
+    s.add_argument(
+        "--noise",
+        default=None,
+        help="fresh synthetic noise every batch (e.g. gaussian:0-50); default: the stored noisy pairs",
+    )
+    s.add_argument("--loss", choices=LOSSES, default=None, help="default: the noise type's matching loss")
+    s.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
+    s.add_argument("--lr", type=float, default=1e-3)
+    s.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
+    s.add_argument("--batch-size", type=int, default=32)
+    s.add_argument("--max-batches", type=int, default=None, help="cap on batches per epoch")
+    s.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--resume", action="store_true", help="continue the interrupted run that wrote --out")
+    s.add_argument("--quiet", action="store_true", help="no progress bars")
+    s.set_defaults(func=_train)
+
+    s = sub.add_parser("evaluate", help="add noise to each image of a folder, denoise it and print PSNRs")
+    s.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
+    s.add_argument("--images", type=Path, default=Path("data/eval"))
+    s.add_argument("--noise", default="gaussian:25")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    s.set_defaults(func=_evaluate)
+
+    s = sub.add_parser("denoise", help="denoise your own (noisy) image")
+    s.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
+    s.add_argument("input", type=Path)
+    s.add_argument("output", type=Path)
+    s.set_defaults(func=_denoise)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from n2n_lib.errors import InputError
+
+    try:
+        args.func(args)
+    except (InputError, FloatingPointError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
