@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROFILE ?= quick
 
-.PHONY: setup run test lint format clean
+.PHONY: setup run notebooks test lint format clean
 
 setup: $(STAMP)
 
@@ -17,10 +17,13 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
+# The main job: every notebook, in order, headless (executed copies in runs/$(PROFILE)/). PROFILE=full for GPU budgets.
 run: setup
-	$(PY) -m n2n_lib prepare --source embedded --out data/embedded --noise gaussian:25 --seed 0
-	$(PY) -m n2n_lib train --data data/embedded --out checkpoints/embedded_n2n.pt --epochs 10 --seed 0
-	$(PY) -m n2n_lib evaluate --checkpoint checkpoints/embedded_n2n.pt --images data/eval --noise gaussian:25 --seed 0
+	$(PY) -m n2n_lib.notebooks run --profile $(PROFILE)
+
+# Re-execute the committed notebooks in place (quick profile) after changing them or the library they call.
+notebooks: setup
+	$(PY) -m n2n_lib.notebooks refresh
 
 test: setup lint
 	$(PY) -m pytest
