@@ -95,9 +95,16 @@ def _denoise(args: argparse.Namespace) -> None:
     print(f"wrote {args.output}")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: `error: … (see … --help)` on stderr, exit status 2."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m n2n_lib", description="Noise2Noise lab: prepare data, train, evaluate.")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = _Parser(prog="python -m n2n_lib", description="Noise2Noise lab: prepare data, train, evaluate.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     s = sub.add_parser("prepare", help="pack a data source into report-style torch pickles")
     s.add_argument(
@@ -161,6 +168,11 @@ def main(argv: list[str] | None = None) -> int:
         args.func(args)
     except (InputError, FloatingPointError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. an output folder without write permission, a full disk
+        print(
+            f"error: {exc.strerror or exc}: {exc.filename or ''} — check the path and its permissions", file=sys.stderr
+        )
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
 
 from n2n_lib.errors import InputError
@@ -45,6 +46,13 @@ def load_model(path: str | os.PathLike, device: str = "cpu") -> tuple[UNet, dict
     try:
         model = UNet(UNetConfig.from_dict(ckpt["model_config"]))
         model.load_state_dict(ckpt["model_state"])
-    except (KeyError, TypeError, RuntimeError) as exc:
-        raise InputError(f"checkpoint {path} has weights that do not fit its model config ({exc}); {FIX}.") from exc
+    except (KeyError, TypeError, RuntimeError, InputError) as exc:
+        first = str(exc).strip().splitlines()[0][:200]
+        raise InputError(f"checkpoint {path} has weights that do not fit its model config ({first}); {FIX}.") from exc
+    bad = [name for name, t in model.state_dict().items() if t.is_floating_point() and not torch.isfinite(t).all()]
+    if bad:
+        raise InputError(
+            f"checkpoint {path} holds NaN or infinite weights ({', '.join(bad[:3])}); the run that wrote "
+            f"it diverged. Train again with a lower learning rate, or {FIX}."
+        )
     return model.to(device).eval(), ckpt
