@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import pickle
+import re
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -40,9 +41,16 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; give the usual permissions
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
@@ -90,10 +98,21 @@ def load_torch(path: str | os.PathLike, what: str = "file", fix: str = "create i
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(
             f"{what} {path} was refused: it holds more than tensors and plain values, so loading it could run code "
-            f"({first[:160]}). Only load files you created yourself or got from someone you trust; {fix}."
+            f"({_refusal_reason(exc)}). Only load files you created yourself or got from someone you trust; {fix}."
         ) from exc
     except (EOFError, RuntimeError, zipfile.BadZipFile, OSError, ValueError) as exc:
         raise InputError(f"{what} {path} is truncated or corrupt ({type(exc).__name__}); {fix}.") from exc
+
+
+def _refusal_reason(exc: Exception) -> str:
+    """What torch's weights_only unpickler refused ("unsupported GLOBAL posix.system …"), without colour codes.
+
+    torch's message opens with generic advice; the specific reason is the first paragraph that names a global, an
+    operand or the unpickler.
+    """
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).replace("WeightsUnpickler error:", "\n\n")
+    paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
+    specific = [p for p in paragraphs if re.search(r"global|operand|unsupported", p, re.I) and "PyTorch 2.6" not in p]
+    return (specific or paragraphs or [type(exc).__name__])[0][:160]
