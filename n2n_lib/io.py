@@ -16,6 +16,7 @@ import os
 import pickle
 import re
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -96,7 +97,9 @@ def load_torch(path: str | os.PathLike, what: str = "file", fix: str = "create i
     if path.is_dir():
         raise InputError(f"{what} {path} is a folder, not a file; pass the file inside it.")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about protocol-4 pickles (imagenet-style files) it then refuses
+            warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         raise InputError(
             f"{what} {path} was refused: it holds more than tensors and plain values, so loading it could run code "
