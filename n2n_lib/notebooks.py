@@ -1,10 +1,12 @@
 """Run the lab's notebooks headless, and keep the committed ones clean.
 
-``python -m n2n_lib.notebooks run --profile quick`` executes ``notebooks/01_…`` to ``05_…`` in order with papermill,
-writing the executed copies to ``runs/<profile>/`` (the notebooks themselves write ``data/``, ``checkpoints/``,
-``results/`` and ``figures/``); ``make run`` calls it. ``python -m n2n_lib.notebooks refresh [NOTEBOOK …]`` re-executes
-notebooks in place with their default (quick) parameters and strips execution timestamps and run-specific metadata, so
-the committed outputs are what nbval compares against and diffs show only real changes.
+``python -m n2n_lib.notebooks run --profile quick`` executes ``notebooks/01_…`` to ``05_…`` in order with papermill
+(or only the notebooks named after it), writing the executed copies to ``runs/<profile>/`` (the notebooks themselves
+write ``data/``, ``checkpoints/``, ``results/`` and ``figures/``); ``make run`` calls it. A cell that raises stops the
+run with exit status 1 and one line naming the error; a bad profile or notebook path exits with status 2.
+``python -m n2n_lib.notebooks refresh [NOTEBOOK …]`` re-executes notebooks in place with their default (quick)
+parameters and strips execution timestamps and run-specific metadata, so the committed outputs are what nbval compares
+against and diffs show only real changes.
 """
 
 from __future__ import annotations
@@ -27,25 +29,48 @@ def notebook_paths() -> list[Path]:
     return sorted((project_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def run_all(profile: str = "quick", out_dir: str | Path | None = None, parameters: dict | None = None) -> list[Path]:
-    """Execute every notebook with papermill (PROFILE=`profile` plus `parameters`); returns the executed copies."""
+def _existing(paths: list[Path] | None) -> list[Path]:
+    """`paths` (default: every numbered notebook), each checked to be an existing .ipynb file."""
+    paths = [Path(p) for p in paths] if paths else notebook_paths()
+    for path in paths:
+        if not path.is_file() or path.suffix != ".ipynb":
+            problem = "is not a notebook (.ipynb)" if path.is_file() else "does not exist"
+            raise InputError(f"notebook {path} {problem}; pass a file such as notebooks/01_data_preparation.ipynb.")
+    return paths
+
+
+def run_all(
+    profile: str = "quick",
+    out_dir: str | Path | None = None,
+    parameters: dict | None = None,
+    paths: list[Path] | None = None,
+) -> list[Path]:
+    """Execute notebooks with papermill (PROFILE=`profile` plus `parameters`); returns the executed copies.
+
+    paths: the notebooks to run, in this order (default: all of ``notebooks/NN_*.ipynb`` in reading order).
+    """
     import papermill
 
     check_profile(profile)
+    paths = _existing(paths)
     out_dir = Path(out_dir) if out_dir else project_root() / "runs" / profile
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for nb in notebook_paths():
+    for nb in paths:
         start = time.perf_counter()
         print(f"[{profile}] {nb.name} …", flush=True)
-        papermill.execute_notebook(
-            str(nb),
-            str(out_dir / nb.name),
-            parameters={"PROFILE": profile, **(parameters or {})},
-            cwd=str(nb.parent),
-            kernel_name=KERNEL,
-            progress_bar=False,
-        )
+        try:
+            papermill.execute_notebook(
+                str(nb),
+                str(out_dir / nb.name),
+                parameters={**(parameters or {}), "PROFILE": profile},  # PROFILE was checked above
+                cwd=str(nb.parent),
+                kernel_name=KERNEL,
+                progress_bar=False,
+            )
+        except papermill.PapermillExecutionError:
+            print(f"[{profile}] {nb.name} stopped; the executed copy {out_dir / nb.name} shows where", flush=True)
+            raise
         print(f"[{profile}] {nb.name} done in {time.perf_counter() - start:.0f} s → {out_dir / nb.name}", flush=True)
         written.append(out_dir / nb.name)
     return written
@@ -66,12 +91,8 @@ def refresh(paths: list[Path] | None = None, timeout: int = 900) -> None:
     import nbformat
     from nbclient import NotebookClient
 
-    for path in paths or notebook_paths():
-        path = Path(path)
-        if not path.is_file():
-            raise InputError(
-                f"notebook {path} does not exist; pass a file such as notebooks/01_data_preparation.ipynb."
-            )
+    for path in _existing(paths):
+        print(f"refreshing {path} …", flush=True)
         start = time.perf_counter()
         nb = nbformat.read(path, as_version=4)
         NotebookClient(
@@ -88,17 +109,25 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("run", help="execute all notebooks with papermill into runs/PROFILE/")
     r.add_argument("--profile", default="quick", help="quick (minutes on a CPU) or full (GPU-scale budgets)")
     r.add_argument("--out", type=Path, default=None, help="folder for the executed copies (default: runs/PROFILE)")
+    r.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: all, in reading order)")
     f = sub.add_parser("refresh", help="re-execute notebooks in place (quick profile) and strip run metadata")
     f.add_argument("notebooks", nargs="*", type=Path)
     args = p.parse_args(argv)
+    from nbclient.exceptions import CellExecutionError
+    from papermill.exceptions import PapermillExecutionError
+
     try:
         if args.command == "run":
-            run_all(args.profile, args.out)
+            run_all(args.profile, args.out, paths=args.notebooks or None)
         else:
             refresh(args.notebooks or None)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except (PapermillExecutionError, CellExecutionError) as exc:  # a cell raised: name it, not the runner's traceback
+        left = "" if args.command == "run" else "; the notebook was left as it was"
+        print(f"error: a cell stopped with {exc.ename}: {exc.evalue.rstrip('.')}{left}.", file=sys.stderr)
+        return 1
     return 0
 
 
