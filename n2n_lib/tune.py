@@ -1,0 +1,483 @@
+"""Hyperparameter search with Ray Tune and HyperOpt: the lab report's Table 1 (notebook ``04_hyperparameter_tuning``).
+
+The report searched activation, batch norm, learning rate and SGD momentum with Ray Tune's HyperOpt searcher and
+published one row per trial: loss, activation, BN, learning rate, momentum, time (s). `run_search` does the same with
+the library's one training loop (`n2n_lib.train.fit`): every trial trains a U-Net and reports its validation loss
+(MSE against clean patches) and PSNR to Tune after each epoch, so an ASHA scheduler can stop poor trials early. A trial
+that raises — most often SGD diverging to NaN at a high learning rate — is recorded as failed, and the search goes on.
+
+`connect` starts Ray on this machine, or joins a running cluster when given an address (or ``RAY_ADDRESS`` is set).
+Ray's temporary files go under a short folder in ``/tmp`` (Unix socket paths must stay under 107 characters), trial
+results under ``runs/ray_results/``, never the home folder; usage statistics are switched off.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import platform
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
+
+from n2n_lib.errors import InputError
+from n2n_lib.io import atomic_write
+from n2n_lib.model import PRESETS, UNetConfig
+from n2n_lib.pairs import PairData, load_pairs
+from n2n_lib.paths import project_root
+from n2n_lib.train import TrainConfig, fit
+
+TABLE_COLUMNS = ["loss", "activation", "BN", "learning rate", "momentum", "time (s)"]  # the report's Table 1
+ACTIVATION_LABELS = {"leaky_relu": "LeakyReLU", "relu": "ReLU"}
+LR_RANGE = (1e-4, 1e-1)  # log-uniform
+MOMENTUM_RANGE = (0.1, 0.9)  # uniform
+REPORT_CLAIMS = (
+    "ReLU is no better than LeakyReLU",
+    "batch norm makes training about 1.5× slower and slightly worse",
+    "a high learning rate with low momentum does as well as a low learning rate with high momentum",
+)
+TOLERANCE = 0.05  # best losses within 5 % of each other (about 0.2 dB) count as equally good
+MIN_TRIALS = 2  # completed trials needed on each side of a comparison
+SLOWER = 1.25  # a time-per-epoch ratio at least this large counts as "slower" (halfway from 1× to the report's 1.5×)
+LR_SPLIT = (LR_RANGE[0] * LR_RANGE[1]) ** 0.5  # "high" learning rates: the upper half of the log range (≥ 0.0032)
+MOMENTUM_SPLIT = sum(MOMENTUM_RANGE) / 2  # "high" momentum: ≥ 0.5
+
+
+@dataclass
+class SearchConfig:
+    """How to search. Defaults are the quick profile: 8 tiny trials, a few minutes on a 2-core laptop."""
+
+    num_samples: int = 8  # trials
+    epochs: int = 3  # per trial, unless ASHA stops it earlier
+    max_batches: int | None = 20  # batches per epoch (None: the whole training set)
+    batch_size: int = 32
+    preset: str = "small"  # U-Net preset, see n2n_lib.model.PRESETS
+    asha: bool = True  # stop poor trials early with the ASHA scheduler
+    cpus_per_trial: float = 1.0  # also the trial's torch threads
+    gpus_per_trial: float = 0.0  # a fraction (0.25) packs several trials on one GPU
+    max_concurrent: int | None = None  # None: as many trials at once as the resources allow
+    seed: int = 0  # HyperOpt's draws and every trial's initial weights and batch order
+    address: str | None = None  # a Ray cluster ("HOST:6379"); None: RAY_ADDRESS if set, else a local Ray
+    storage: str | None = None  # trial results; None: <project>/runs/ray_results
+    points_to_evaluate: list[dict] = field(default_factory=list)  # configurations to try first (may lie outside)
+
+    def validate(self) -> None:
+        """Raise InputError naming the first bad field and what it accepts."""
+        checks = [
+            (self.num_samples >= 1, "num_samples", "a whole number ≥ 1"),
+            (self.epochs >= 1, "epochs", "a whole number ≥ 1"),
+            (self.max_batches is None or self.max_batches >= 1, "max_batches", "None or a whole number ≥ 1"),
+            (self.batch_size >= 1, "batch_size", "a whole number ≥ 1"),
+            (self.preset in PRESETS, "preset", " or ".join(map(repr, PRESETS))),
+            (self.cpus_per_trial > 0, "cpus_per_trial", "a positive number such as 1"),
+            (self.gpus_per_trial >= 0, "gpus_per_trial", "0 (CPU) or a GPU fraction such as 0.25"),
+            (self.max_concurrent is None or self.max_concurrent >= 1, "max_concurrent", "None or a number ≥ 1"),
+        ]
+        for ok, name, allowed in checks:
+            if not ok:
+                raise InputError(f"search setting {name}={getattr(self, name)!r} is invalid; use {allowed}.")
+
+
+@dataclass
+class SearchResult:
+    """What `run_search` returns: one row per trial, and one row per trial and epoch."""
+
+    trials: pd.DataFrame  # trial, status (ok | stopped early | failed), the report's columns, psnr, epochs, error
+    curves: pd.DataFrame  # trial, epoch, loss (validation MSE), psnr (dB), seconds
+
+    def table(self) -> pd.DataFrame:
+        """The report's Table 1: exactly its columns, best loss first; failed trials last, with loss NaN."""
+        return self.trials[TABLE_COLUMNS].sort_values("loss", na_position="last").reset_index(drop=True)
+
+
+def search_space() -> dict:
+    """The report's search space, as Ray Tune domains (activation and batch norm categorical, SGD lr and momentum)."""
+    from ray import tune
+
+    return {
+        "activation": tune.choice(list(ACTIVATION_LABELS)),
+        "batch_norm": tune.choice([False, True]),
+        "lr": tune.loguniform(*LR_RANGE),
+        "momentum": tune.uniform(*MOMENTUM_RANGE),
+    }
+
+
+def describe_search_space() -> list[str]:
+    """One readable line per hyperparameter, e.g. ``lr: log-uniform in [0.0001, 0.1]``."""
+    lines = []
+    for name, domain in search_space().items():
+        if hasattr(domain, "categories"):
+            lines.append(f"{name}: one of {domain.categories}")
+        else:
+            kind = "log-uniform" if "Log" in type(domain.get_sampler()).__name__ else "uniform"
+            lines.append(f"{name}: {kind} in [{domain.lower}, {domain.upper}]")
+    return lines
+
+
+def _ray_temp_dir() -> Path:
+    """A short per-user folder for Ray's sockets and logs (paths of Unix sockets must stay under 107 characters)."""
+    base = Path("/tmp") if Path("/tmp").is_dir() else Path(tempfile.gettempdir())
+    uid = os.getuid() if hasattr(os, "getuid") else os.getpid()
+    return base / f"n2n-ray-{uid}"
+
+
+def _quiet_ray_env() -> None:
+    """Set before Ray starts or connects: no usage statistics; no authentication token written to ~/.ray unless the
+    user chose a mode (a cluster with RAY_AUTH_MODE=token keeps it)."""
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    os.environ["RAY_AIR_NEW_OUTPUT"] = "0"  # the newer output ignores progress_reporter, prints banners at verbose=0
+
+
+def connect(address: str | None = None, num_cpus: int | None = None) -> dict:
+    """Start Ray on this machine, or join the running cluster at `address` (default: the RAY_ADDRESS variable).
+
+    num_cpus: local mode only (None: all cores). Returns {mode, address, nodes, cpus, gpus}. Reuses a connection that is
+    already open. Worker output is not forwarded, so notebooks stay quiet; trial errors come back with the results.
+    """
+    _quiet_ray_env()
+    import ray
+
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    if not ray.is_initialized():
+        common = {"log_to_driver": False, "logging_level": logging.WARNING}
+        try:
+            if address:
+                ray.init(address=address, **common)
+            else:
+                temp = _ray_temp_dir()
+                temp.mkdir(parents=True, exist_ok=True)
+                ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, _temp_dir=str(temp), **common)
+        except ConnectionError as exc:
+            raise InputError(
+                f"no Ray cluster answers at {address!r} ({exc}); start one with `ray start --head --port=6379` "
+                "and pass HOST:6379, or leave the address empty (and RAY_ADDRESS unset) for a local Ray."
+            ) from exc
+    resources = ray.cluster_resources()
+    return {
+        "mode": "cluster" if address else "local",
+        "address": address or "local",
+        "nodes": sum(node["Alive"] for node in ray.nodes()),
+        "cpus": resources.get("CPU", 0.0),
+        "gpus": resources.get("GPU", 0.0),
+    }
+
+
+def shutdown() -> None:
+    """Disconnect from Ray; a local Ray started by `connect` stops with it, a cluster keeps running."""
+    import ray
+
+    ray.shutdown()
+
+
+@functools.lru_cache(maxsize=2)
+def _load_once(data_dir: str) -> PairData:
+    """The prepared dataset, read once per Ray worker process (workers are reused across trials)."""
+    if not (Path(data_dir) / "dataset.json").is_file():
+        raise InputError(
+            f"dataset folder {data_dir} is missing on Ray node {platform.node()}; every node needs the same "
+            "path: run `python -m n2n_lib prepare` there (it writes identical files) or use a shared folder."
+        )
+    return load_pairs(data_dir)
+
+
+def _trial(config: dict, data_dir: str, search: SearchConfig) -> None:
+    """One Tune trial: train with `config`'s hyperparameters, reporting validation loss and PSNR after each epoch."""
+    from ray import tune
+
+    torch.set_num_threads(max(1, int(search.cpus_per_trial)))
+    model_config = UNetConfig.preset(search.preset, activation=config["activation"], batch_norm=config["batch_norm"])
+    train_config = TrainConfig(
+        epochs=search.epochs,
+        batch_size=search.batch_size,
+        optimizer="sgd",
+        lr=config["lr"],
+        momentum=config["momentum"],
+        seed=search.seed,  # the same initial weights and batches for every trial: only the hyperparameters differ
+        device="auto" if search.gpus_per_trial > 0 else "cpu",
+        max_batches=search.max_batches,
+    )
+    report = {"loss": "val_loss", "psnr": "val_psnr", "epoch": "epoch", "seconds": "seconds"}
+    fit(
+        _load_once(data_dir),
+        model_config,
+        train_config,
+        progress=False,
+        on_epoch=lambda row: tune.report({key: row[name] for key, name in report.items()}),
+    )
+
+
+def _trial_bar(total: int, enabled: bool):
+    """Tune's progress reporter, replaced: no tables, only a tqdm bar that counts finished trials (if `enabled`)."""
+    from ray.tune import ProgressReporter
+    from tqdm.auto import tqdm
+
+    class TrialBar(ProgressReporter):
+        bar = None  # made on first use: Tune pickles its configuration before the run starts
+
+        def should_report(self, trials, done=False):
+            if enabled:
+                self.bar = self.bar or tqdm(total=total, desc="trials", unit="trial")
+                finished = sum(t.status in ("TERMINATED", "ERROR") for t in trials)
+                if finished != self.bar.n:
+                    self.bar.update(finished - self.bar.n)
+                if done:
+                    self.bar.close()
+            return False
+
+        def report(self, trials, done, *sys_info):
+            pass
+
+    return TrialBar()
+
+
+def run_search(data_dir: str | os.PathLike, config: SearchConfig | None = None, progress: bool = True) -> SearchResult:
+    """Search the report's space on the prepared dataset in `data_dir` with Ray Tune + HyperOpt (+ ASHA).
+
+    Uses an open Ray connection if there is one; otherwise connects (`connect(config.address)`) and disconnects at the
+    end. Every trial runs to its end, is stopped early by ASHA, or fails; a failure never stops the search.
+    progress: a bar that advances as trials end.
+    """
+    config = config or SearchConfig()
+    config.validate()
+    data_dir = Path(data_dir).resolve()  # trials run in their own folders: pass an absolute path
+    if not (data_dir / "dataset.json").is_file():
+        raise InputError(
+            f"dataset folder {data_dir} is not prepared; run `python -m n2n_lib prepare --out {data_dir}`."
+        )
+    storage = Path(config.storage).resolve() if config.storage else project_root() / "runs" / "ray_results"
+    storage.mkdir(parents=True, exist_ok=True)
+
+    import ray
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler
+    from ray.tune.search.hyperopt import HyperOptSearch
+
+    opened = not ray.is_initialized()
+    if opened:
+        connect(config.address)
+    try:
+        trainable = tune.with_parameters(_trial, data_dir=str(data_dir), search=config)
+        resources = {"cpu": config.cpus_per_trial, "gpu": config.gpus_per_trial}
+        scheduler = ASHAScheduler(max_t=config.epochs, grace_period=1, reduction_factor=2) if config.asha else None
+        searcher = HyperOptSearch(points_to_evaluate=config.points_to_evaluate or None, random_state_seed=config.seed)
+        tuner = tune.Tuner(
+            tune.with_resources(trainable, resources),
+            param_space=search_space(),
+            tune_config=tune.TuneConfig(
+                metric="loss",
+                mode="min",
+                search_alg=searcher,
+                scheduler=scheduler,
+                num_samples=config.num_samples,
+                max_concurrent_trials=config.max_concurrent,
+                reuse_actors=True,
+            ),
+            run_config=tune.RunConfig(
+                storage_path=str(storage),
+                verbose=1,  # the legacy output, through `_trial_bar`: no per-iteration tables, a bar of trials
+                progress_reporter=_trial_bar(config.num_samples, progress),
+                failure_config=tune.FailureConfig(max_failures=0, fail_fast=False),
+            ),
+        )
+        tune_log = logging.getLogger("ray.tune")
+        level, tune_log.level = tune_log.level, logging.CRITICAL  # failed trials go in the table, not as tracebacks
+        try:
+            grid = tuner.fit()
+        finally:
+            tune_log.setLevel(level)
+    finally:
+        if opened:
+            shutdown()
+    return _collect(grid, config)
+
+
+def _first_line_of_error(error: BaseException) -> str:
+    """The last 'SomeError: message' line of a (Ray-wrapped) trial exception."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    causes = [line for line in lines if "Error: " in line or "Exception: " in line]
+    return (causes or lines or [type(error).__name__])[-1][:300]
+
+
+def _collect(grid, config: SearchConfig) -> SearchResult:
+    """Turn Tune's ResultGrid into one row per trial and one row per trial and epoch, trials numbered from 1."""
+    trials, curves = [], []
+    for number, result in enumerate(grid, start=1):
+        params = result.config
+        df = result.metrics_dataframe
+        history = df[["epoch", "loss", "psnr", "seconds"]] if df is not None and "loss" in df else pd.DataFrame()
+        epochs = len(history)
+        status = "failed" if result.error is not None else "ok" if epochs >= config.epochs else "stopped early"
+        trials.append(
+            {
+                "trial": number,
+                "status": status,
+                "loss": float(history["loss"].min()) if status != "failed" else float("nan"),
+                "activation": ACTIVATION_LABELS.get(params["activation"], params["activation"]),
+                "BN": "on" if params["batch_norm"] else "off",
+                "learning rate": float(params["lr"]),
+                "momentum": float(params["momentum"]),
+                "time (s)": float(history["seconds"].sum()) if epochs else 0.0,
+                "psnr": float(history["psnr"].max()) if status != "failed" else float("nan"),
+                "epochs": epochs,
+                "error": _first_line_of_error(result.error) if result.error is not None else "",
+            }
+        )
+        curves.extend({"trial": number, **row} for row in history.to_dict("records"))
+    columns = ["trial", "epoch", "loss", "psnr", "seconds"]
+    return SearchResult(pd.DataFrame(trials), pd.DataFrame(curves, columns=columns))
+
+
+def save_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write the report's table as CSV (atomically): its six columns, failed trials' loss written as ``failed``."""
+    missing = [c for c in TABLE_COLUMNS if c not in table]
+    if missing:
+        raise InputError(f"table lacks the column(s) {missing}; pass SearchResult.table().")
+    return atomic_write(
+        path, lambda tmp: table[TABLE_COLUMNS].to_csv(tmp, index=False, na_rep="failed", float_format="%.6g")
+    )
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a table written by `save_table`; failed trials get loss NaN."""
+    if not Path(path).is_file():
+        raise InputError(f"tuning table {path} does not exist; run notebook 04_hyperparameter_tuning to write it.")
+    return pd.read_csv(path, na_values=["failed"])
+
+
+def _best(group: pd.DataFrame) -> float:
+    return float(group["loss"].min())
+
+
+def _loss_comparison(a: pd.DataFrame, b: pd.DataFrame, name_a: str, name_b: str) -> tuple[float, str]:
+    """(best loss of a / best loss of b, a sentence with both numbers)."""
+    ratio = _best(a) / _best(b)
+    how = f"{abs(ratio - 1) * 100:.1f} % {'higher' if ratio > 1 else 'lower'}"
+    text = f"best loss {name_a} {_best(a):.4f} (n={len(a)}) vs {name_b} {_best(b):.4f} (n={len(b)}): {how} for {name_a}"
+    return ratio, text
+
+
+def compare_with_report(trials: pd.DataFrame) -> pd.DataFrame:
+    """Check the report's three conclusions (`REPORT_CLAIMS`) against our trials; one row per claim.
+
+    trials: `SearchResult.trials` (needs status, loss, activation, BN, learning rate, momentum, time (s), epochs).
+    Failed trials are left out; trials stopped early by ASHA count with the best loss they reached. Columns: claim,
+    ours (our numbers, rounded), verdict ("confirms", "partly confirms", "does not confirm" or "inconclusive at this
+    budget" when a side has fewer than MIN_TRIALS completed trials). Best losses within TOLERANCE count as equal.
+    """
+    done = trials[trials["status"] != "failed"]
+    rows = []
+
+    relu, leaky = done[done["activation"] == "ReLU"], done[done["activation"] == "LeakyReLU"]
+    if min(len(relu), len(leaky)) < MIN_TRIALS:
+        rows.append(("inconclusive at this budget", f"completed trials: {len(relu)} ReLU, {len(leaky)} LeakyReLU"))
+    else:
+        ratio, text = _loss_comparison(relu, leaky, "ReLU", "LeakyReLU")
+        rows.append(("confirms" if ratio >= 1 - TOLERANCE else "does not confirm", text))
+
+    on, off = done[done["BN"] == "on"], done[done["BN"] == "off"]
+    if min(len(on), len(off)) < MIN_TRIALS:
+        rows.append(("inconclusive at this budget", f"completed trials: {len(on)} with BN, {len(off)} without"))
+    else:
+        per_epoch = done["time (s)"] / done["epochs"]
+        slowdown = per_epoch[on.index].mean() / per_epoch[off.index].mean()
+        ratio, text = _loss_comparison(on, off, "BN on", "BN off")
+        slower, worse = slowdown >= SLOWER, ratio > 1
+        verdict = "confirms" if slower and worse else "partly confirms" if slower or worse else "does not confirm"
+        rows.append((verdict, f"{slowdown:.2f}× the time per epoch; {text}"))
+
+    high_lr = done["learning rate"] >= LR_SPLIT
+    high_m = done["momentum"] >= MOMENTUM_SPLIT
+    fast, slow = done[high_lr & ~high_m], done[~high_lr & high_m]
+    if min(len(fast), len(slow)) < MIN_TRIALS:
+        rows.append(
+            (
+                "inconclusive at this budget",
+                f"completed trials: {len(fast)} high lr + low momentum, {len(slow)} low lr + high momentum",
+            )
+        )
+    else:
+        ratio, text = _loss_comparison(fast, slow, "high lr + low momentum", "low lr + high momentum")
+        rows.append(("confirms" if ratio <= 1 + TOLERANCE else "does not confirm", text))
+
+    return pd.DataFrame(
+        [
+            {"claim": claim, "ours": ours, "verdict": verdict}
+            for claim, (verdict, ours) in zip(REPORT_CLAIMS, rows, strict=True)
+        ]
+    )
+
+
+def _loss_colors(trials: pd.DataFrame):
+    """A shared log colour scale for the trials' best losses (yellow: lowest, purple: highest)."""
+    losses = trials["loss"].dropna()
+    low, high = (losses.min(), losses.max()) if len(losses) else (1e-3, 1e-1)
+    norm = LogNorm(vmin=low, vmax=max(high, low * 1.01))
+    return norm, plt.get_cmap("viridis_r")
+
+
+def plot_search(trials: pd.DataFrame) -> Figure:
+    """Learning rate (log) vs momentum, one marker per trial coloured by its best loss; failed trials as red crosses.
+
+    Marker shape: activation (circle LeakyReLU, triangle ReLU); a black edge: batch norm on. The dotted lines split the
+    space into the halves that `compare_with_report` compares.
+    """
+    norm, cmap = _loss_colors(trials)
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    done, failed = trials[trials["status"] != "failed"], trials[trials["status"] == "failed"]
+    style = {"cmap": cmap, "norm": norm, "s": 70, "linewidths": 1.2}
+    for activation, marker in (("LeakyReLU", "o"), ("ReLU", "^")):
+        for bn, edge in (("off", "none"), ("on", "black")):
+            part = done[(done["activation"] == activation) & (done["BN"] == bn)]
+            if not len(part):
+                continue
+            label = f"{activation}, BN {bn} ({len(part)})"
+            ax.scatter(part["learning rate"], part["momentum"], c=part["loss"], marker=marker, edgecolors=edge,
+                       label=label, **style)  # fmt: skip
+    if len(failed):
+        label = f"failed ({len(failed)})"
+        ax.scatter(failed["learning rate"], failed["momentum"], marker="x", color="red", s=70, label=label)
+    ax.axvline(LR_SPLIT, color="gray", ls=":", lw=1)
+    ax.axhline(MOMENTUM_SPLIT, color="gray", ls=":", lw=1)
+    ax.set(xscale="log", xlabel="learning rate (SGD)", ylabel="momentum", title="best validation loss per trial")
+    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="best validation loss (MSE)")
+    ax.legend(fontsize=7, loc="best")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_trial_curves(result: SearchResult) -> Figure:
+    """Validation loss and PSNR per epoch of every trial, coloured by the trial's best loss (as in `plot_search`).
+
+    Lines that end early are trials ASHA stopped; a red cross marks the last finished epoch of a failed trial.
+    """
+    trials, curves = result.trials, result.curves
+    norm, cmap = _loss_colors(trials)
+    fig, (ax_loss, ax_psnr) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for _, trial in trials.iterrows():
+        c = curves[curves["trial"] == trial["trial"]]
+        if not len(c):
+            continue
+        failed = trial["status"] == "failed"
+        color = "red" if failed else cmap(norm(trial["loss"]))
+        for ax, key in ((ax_loss, "loss"), (ax_psnr, "psnr")):
+            ax.plot(c["epoch"], c[key], "-o", ms=3, color=color, alpha=0.8)
+            if failed:
+                ax.plot(c["epoch"].iloc[-1], c[key].iloc[-1], "x", color="red", ms=9)
+    ax_loss.set(xlabel="epoch", ylabel="validation loss (MSE)", yscale="log", title="validation loss per trial")
+    ax_psnr.set(xlabel="epoch", ylabel="PSNR (dB)", title="validation PSNR per trial")
+    epochs = int(np.nanmax(curves["epoch"])) if len(curves) else 1
+    for ax in (ax_loss, ax_psnr):
+        ax.set_xticks(range(1, epochs + 1))
+        ax.grid(alpha=0.3)
+    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=[ax_loss, ax_psnr], label="best loss of the trial")
+    return fig
