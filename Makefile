@@ -18,8 +18,11 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $(STAMP)
 
 # The main job: every notebook, in order, headless (executed copies in runs/$(PROFILE)/). PROFILE=full for GPU budgets.
+# Then Noise2Noise on the embedded pairs that notebook 01 packed, and its PSNR on the evaluation photos.
 run: setup
 	$(PY) -m n2n_lib.notebooks run --profile $(PROFILE)
+	$(PY) -m n2n_lib train --data data/embedded --out checkpoints/embedded_n2n.pt --epochs 10 --seed 0
+	$(PY) -m n2n_lib evaluate --checkpoint checkpoints/embedded_n2n.pt --images data/eval --noise gaussian:25 --seed 0
 
 # Re-execute the committed notebooks in place (quick profile) after changing them or the library they call.
 notebooks: setup
