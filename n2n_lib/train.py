@@ -2,7 +2,12 @@
 
 Taught in notebook ``03_training``; notebooks, the CLI, the tuner and the benchmarks all call `fit`. The dataset lives
 on the training device and every batch — indexing, augmentation, noise — is produced there as whole-batch tensor
-operations. Each epoch ends with a validation pass against clean patches; the checkpoint with the best validation PSNR
+operations, with no per-sample Python loop and no DataLoader (measured in benchmarks/train_throughput.py: a
+DataLoader over single samples is the slow part of a typical implementation). `Trainer` holds one run and takes one
+optimisation step at a time; `fit` drives it epoch by epoch and the throughput benchmark times the very same `step`.
+Speed settings: channels_last everywhere; bf16 autocast on CUDA and on CPUs that compute bf16 in hardware
+(`use_bf16`); fused optimizer steps and cudnn autotuning on CUDA; ``torch.compile`` behind ``TrainConfig.compile``.
+Each epoch ends with a validation pass against clean patches; the checkpoint with the best validation PSNR
 is kept, because training on few images overfits (held-out PSNR rises, then falls). A resume file written after every
 epoch holds the model, optimizer, scheduler and random-generator states, so an interrupted run continues exactly.
 """
@@ -50,8 +55,9 @@ class TrainConfig:
     color: bool = False  # brightness/hue jitter
     seed: int = 0
     device: str = "auto"  # "auto" (cuda, then mps, then cpu) or a torch device string
-    precision: str = "auto"  # "auto" (bf16 autocast on CUDA, fp32 elsewhere), "fp32" or "bf16"
+    precision: str = "auto"  # "auto" (bf16 where the hardware computes it natively, see use_bf16), "fp32" or "bf16"
     max_batches: int | None = None  # cap on batches per epoch, for quick experiments
+    compile: bool = False  # torch.compile the model for training (minutes of compiling; pays off on long GPU runs)
 
     def validate(self) -> None:
         """Raise InputError naming the first bad field and its allowed values."""
@@ -65,6 +71,7 @@ class TrainConfig:
             (self.targets in ("noisy", "clean"), "targets", "'noisy' (Noise2Noise) or 'clean' (Noise2Clean)"),
             (self.precision in ("auto", "fp32", "bf16"), "precision", "'auto', 'fp32' or 'bf16'"),
             (self.max_batches is None or self.max_batches >= 1, "max_batches", "None or a whole number ≥ 1"),
+            (isinstance(self.compile, bool), "compile", "True or False"),
         ]
         for ok, name, allowed in checks:
             if not ok:
@@ -107,6 +114,49 @@ def pick_device(name: str = "auto") -> torch.device:
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def native_bf16_cpu() -> bool:
+    """True if this CPU computes bfloat16 in hardware (AVX512-BF16 or AMX), where bf16 autocast is fast.
+
+    Without those instructions bf16 is emulated and slower than fp32, so `use_bf16` keeps fp32 there.
+    """
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
+def use_bf16(precision: str, device: torch.device) -> bool:
+    """Whether `precision` ("auto", "fp32" or "bf16") means bf16 autocast on `device`.
+
+    "auto" picks bf16 on CUDA and on CPUs with native bf16: there it trains about 2× faster than fp32 for a validation
+    PSNR within 0.05 dB (measured in benchmarks/RESULTS.md); elsewhere (MPS, older CPUs) it stays fp32.
+    """
+    if precision != "auto":
+        return precision == "bf16"
+    return device.type == "cuda" or (device.type == "cpu" and native_bf16_cpu())
+
+
+def available_cpus() -> int:
+    """CPU cores this process may use: its affinity mask, capped by a cgroup-v2 quota (containers, CI runners)."""
+    n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            n = min(n, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return n
+
+
+def configure_cpu_threads() -> int:
+    """Cap torch's compute threads at `available_cpus` unless OMP_NUM_THREADS says otherwise; returns the count.
+
+    torch counts the machine's cores, not the ones a container grants, and more threads than cores makes every
+    convolution wait on the others.
+    """
+    if "OMP_NUM_THREADS" not in os.environ and torch.get_num_threads() > available_cpus():
+        torch.set_num_threads(available_cpus())
+    return torch.get_num_threads()
 
 
 def rampdown_factor(step: int, total: int, rampdown: float) -> float:
@@ -183,6 +233,71 @@ def validate(
     return (pred - clean).pow(2).mean().item(), psnr(pred, clean).item()
 
 
+class Trainer:
+    """One training run's model, optimizer, learning-rate schedule and batch maker; `step` is one optimisation step.
+
+    `fit` drives a Trainer epoch by epoch; benchmarks/train_throughput.py times `step` directly, so the benchmark
+    measures exactly the code that trains. The model's initial weights come from ``torch.manual_seed(config.seed)``.
+    """
+
+    def __init__(self, data: PairData, model_config: UNetConfig, config: TrainConfig):
+        config.validate()
+        self.config = config
+        self.device = device = pick_device(config.device)
+        self.autocast = {
+            "device_type": device.type,
+            "dtype": torch.bfloat16,
+            "enabled": use_bf16(config.precision, device),
+        }
+        if device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # the input shape never changes: let cuDNN time its algorithms once
+        elif device.type == "cpu":
+            configure_cpu_threads()
+
+        torch.manual_seed(config.seed)  # the model's initial weights
+        self.model = UNet(model_config).to(device, memory_format=torch.channels_last)
+        # The compiled wrapper shares the model's parameters; state dicts and validation use the plain model.
+        self.forward = torch.compile(self.model) if config.compile else self.model
+        fused = {"fused": True} if device.type == "cuda" else {}  # one kernel for the whole update instead of dozens
+        if config.optimizer == "adam":
+            self.opt = torch.optim.Adam(self.model.parameters(), lr=config.lr, betas=(0.9, 0.99), **fused)
+        else:
+            self.opt = torch.optim.SGD(self.model.parameters(), lr=config.lr, momentum=config.momentum, **fused)
+        self.n = data.train_a.shape[0]
+        self.steps = max(1, self.n // config.batch_size)  # batches per epoch
+        if config.max_batches is not None:
+            self.steps = min(self.steps, config.max_batches)
+        self.total = self.steps * config.epochs
+        self.sched = torch.optim.lr_scheduler.LambdaLR(
+            self.opt, lambda s: rampdown_factor(s, self.total, config.rampdown)
+        )
+        self.order_gen = torch.Generator().manual_seed(config.seed)  # batch order, on the CPU
+        self.noise_gen = torch.Generator(device=device).manual_seed(config.seed + 1)  # noise and augmentation
+        self.batches = _Batches(data, config, device, self.noise_gen)
+        self.loss_fn = get_loss(config.loss_name)
+
+    def epoch_order(self) -> Tensor:
+        """One epoch's sample indices, (steps, batch_size) int64 on the device: row i is batch i."""
+        bs = self.config.batch_size
+        perm = torch.randperm(self.n, generator=self.order_gen)[: self.steps * bs]
+        return perm.to(self.device).view(self.steps, bs)
+
+    def step(self, idx: Tensor, progress: float) -> Tensor:
+        """Train on the samples `idx` (B,); progress in [0, 1] is how far training is (for annealed losses).
+
+        Returns the batch loss as a 0-dim tensor on the device, without waiting for the device to finish.
+        """
+        source, target = self.batches(idx)  # (B, 3, H, W) each
+        with torch.autocast(**self.autocast):
+            pred = self.forward(source.contiguous(memory_format=torch.channels_last))
+        loss = self.loss_fn(pred.float(), target, progress)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.sched.step()
+        return loss.detach()
+
+
 def fit(
     data: PairData,
     model_config: UNetConfig | None = None,
@@ -203,29 +318,10 @@ def fit(
     config.validate()
     if resume and checkpoint is None:
         raise InputError("resume=True needs the checkpoint path of the interrupted run.")
-    device = pick_device(config.device)
-    use_bf16 = config.precision == "bf16" or (config.precision == "auto" and device.type == "cuda")
-    autocast = {"device_type": device.type, "dtype": torch.bfloat16, "enabled": use_bf16}
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
-
-    torch.manual_seed(config.seed)  # the model's initial weights
-    model = UNet(model_config).to(device, memory_format=torch.channels_last)
-    if config.optimizer == "adam":
-        opt = torch.optim.Adam(model.parameters(), lr=config.lr, betas=(0.9, 0.99))
-    else:
-        opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum)
-    n = data.train_a.shape[0]
-    steps = max(1, n // config.batch_size)
-    if config.max_batches is not None:
-        steps = min(steps, config.max_batches)
-    total = steps * config.epochs
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: rampdown_factor(s, total, config.rampdown))
-    order_gen = torch.Generator().manual_seed(config.seed)  # batch order, on the CPU
-    noise_gen = torch.Generator(device=device).manual_seed(config.seed + 1)  # noise and augmentation, on the device
-    batches = _Batches(data, config, device, noise_gen)
+    trainer = Trainer(data, model_config, config)
+    model, opt, sched, device = trainer.model, trainer.opt, trainer.sched, trainer.device
+    steps, total = trainer.steps, trainer.total
     val_noisy, val_clean = _validation_set(data, config, device)
-    loss_fn = get_loss(config.loss_name)
 
     history: dict[str, list[float]] = {k: [] for k in HISTORY_KEYS}
     best_epoch, best_psnr, start = 0, -math.inf, 0
@@ -236,27 +332,19 @@ def fit(
         model.load_state_dict(state["model_state"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
-        order_gen.set_state(state["order_gen"])
-        noise_gen.set_state(state["noise_gen"])
+        trainer.order_gen.set_state(state["order_gen"])
+        trainer.noise_gen.set_state(state["noise_gen"])
         history, best_epoch, best_psnr, start = state["history"], state["best_epoch"], state["val_psnr"], state["epoch"]
         best_state = read_checkpoint(checkpoint)["model_state"]
 
     epochs = tqdm(range(start, config.epochs), desc="epochs", disable=not progress, initial=start, total=config.epochs)
     for epoch in epochs:
         t0 = time.perf_counter()
-        perm = torch.randperm(n, generator=order_gen)[: steps * config.batch_size].to(device)
+        order = trainer.epoch_order()  # (steps, batch_size)
         running = torch.zeros((), device=device)
         for step in tqdm(range(steps), desc=f"epoch {epoch + 1}", leave=False, disable=not progress):
-            source, target = batches(perm[step * config.batch_size : (step + 1) * config.batch_size])
-            with torch.autocast(**autocast):
-                pred = model(source.contiguous(memory_format=torch.channels_last))
-            loss = loss_fn(pred.float(), target, (epoch * steps + step) / total)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            running += loss.detach()
-        val_loss, val_psnr = validate(model, val_noisy, val_clean, autocast)
+            running += trainer.step(order[step], (epoch * steps + step) / total)
+        val_loss, val_psnr = validate(model, val_noisy, val_clean, trainer.autocast)
         row = {
             "epoch": epoch + 1,
             "train_loss": (running / steps).item(),
@@ -284,8 +372,8 @@ def fit(
                     "model_state": model.state_dict(),
                     "optimizer": opt.state_dict(),
                     "scheduler": sched.state_dict(),
-                    "order_gen": order_gen.get_state(),
-                    "noise_gen": noise_gen.get_state(),
+                    "order_gen": trainer.order_gen.get_state(),
+                    "noise_gen": trainer.noise_gen.get_state(),
                     "history": history,
                     "epoch": epoch + 1,
                     "best_epoch": best_epoch,
@@ -313,7 +401,7 @@ def _load_resume(checkpoint: str | os.PathLike, record: dict) -> dict:
     state = load_torch(path, what="resume state", fix=fix)
     if not isinstance(state, dict) or "optimizer" not in state:
         raise InputError(f"resume state {path} is not an n2n-lab resume file; {fix}.")
-    ignore = {"device"}
+    ignore = {"device", "compile"}  # where it runs and whether it is compiled do not change what is learned
     for key in ("model_config", "train_config"):
         saved, now = state.get(key, {}), record[key]
         diff = sorted(k for k in set(saved) | set(now) if k not in ignore and saved.get(k) != now.get(k))
