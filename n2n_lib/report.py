@@ -1,0 +1,379 @@
+"""The HTML lab report, rendered from what the executed notebooks wrote (``make report``; see notebook ``05_results``).
+
+``python -m n2n_lib.report [--profile quick] [--runs DIR] [--out FILE]`` reads ``results/`` (JSON and CSV), ``figures/``
+(PNG) and the executed notebooks in ``runs/<profile>/`` (their parameters and Summary bullets) and writes one
+self-contained HTML file, ``runs/<profile>/lab_report.html`` by default, with the sections of the student lab report:
+Data, Architecture, Training curve and PSNR, Tuning table, Inference across noise types, Conclusions, Limitations.
+Figures are embedded as base64 PNG, so the file can be mailed or uploaded on its own. An input that is missing or
+unreadable becomes a note in its section saying which notebook writes it; the report is still written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import csv
+import html
+import json
+import re
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from n2n_lib.errors import InputError
+from n2n_lib.io import atomic_write
+from n2n_lib.params import check_profile
+from n2n_lib.paths import figures_dir, project_root, results_dir
+
+# Section title → (results files, figure name patterns (globs without .png), notebook that writes them).
+SECTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
+    "Data": (
+        ("data_summary.json",),
+        ("fig_embedded_photos", "fig_noise_types", "fig_training_pairs"),
+        "01",
+    ),
+    "Architecture": (("architecture.json",), ("fig_architecture*", "fig_receptive_field*", "fig_untrained*"), "02"),
+    "Training curve and PSNR": (
+        ("training.json", "augmentation_ablation.csv"),
+        ("fig1_*", "fig_training_curve*", "fig_n2n_*", "fig_noisy_target*", "fig_optimizers*", "fig_overfitting*"),
+        "03",
+    ),
+    "Tuning table": (("tuning_table.csv", "tuning_summary.json"), ("fig_tuning*",), "04"),
+    "Inference across noise types": (
+        ("baselines.csv", "baselines_settings.json", "noise_types.json", "pretrained_eval.json"),
+        ("fig_baselines*", "fig2_*", "fig_methods*"),
+        "05",
+    ),
+}
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.45; }
+h1 { border-bottom: 2px solid #333; } h2 { border-bottom: 1px solid #bbb; margin-top: 2.5rem; }
+table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.9rem; display: block; overflow-x: auto; }
+caption { text-align: left; font-weight: 600; padding: 0.2rem 0; }
+th, td { border: 1px solid #ccc; padding: 0.2rem 0.5rem; text-align: left; } th { background: #f0f0f0; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+figure { margin: 1rem 0; } figure img { max-width: 100%; } figcaption { color: #555; font-size: 0.85rem; }
+.missing { background: #fff4e0; border-left: 4px solid #e0a000; padding: 0.4rem 0.8rem; }
+code { background: #f4f4f4; padding: 0 0.2rem; }
+"""
+
+
+def _note(text: str) -> str:
+    return f'<p class="missing">{markdown_inline(text)}</p>'
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f'<td class="num">{value:g}</td>'
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f'<td class="num">{value}</td>'
+    if isinstance(value, list) and len(value) > 6:
+        value = f"[{', '.join(map(str, value[:4]))}, … {len(value)} values]"
+    return f"<td>{html.escape(str(value))}</td>"
+
+
+def html_table(rows: list[dict[str, Any]], caption: str | None = None) -> str:
+    """An HTML table with one row per dict; columns are the union of the keys, in first-seen order."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(_cell(row.get(c, "")) for c in columns) + "</tr>" for row in rows)
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+SKIPPED_KEYS = ("history",)  # per-epoch lists: the training-curve figures show them
+
+
+def _flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts → {"a.b.c": scalar or list}, leaving out `SKIPPED_KEYS`."""
+    if not isinstance(obj, dict):
+        return {prefix: obj}
+    flat: dict[str, Any] = {}
+    for key, value in obj.items():
+        if key not in SKIPPED_KEYS:
+            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
+def _is_records(value: Any) -> bool:
+    """A dict of dicts (one entry per preset, image, noise type…) or a list of dicts, whose entries hold no such
+    collections themselves: one table row per entry."""
+    entries = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    entries = list(entries)
+    return bool(entries) and all(isinstance(e, dict) and not _has_records(e) for e in entries)
+
+
+def _has_records(value: Any) -> bool:
+    return isinstance(value, dict) and any(_is_records(v) or _has_records(v) for v in value.values())
+
+
+def _records_table(value: Any, caption: str | None = None) -> str:
+    if isinstance(value, dict):
+        return html_table([{"": name, **_flatten(v)} for name, v in value.items()], caption=caption)
+    return html_table([_flatten(v) for v in value], caption=caption)
+
+
+def render_json(obj: Any, caption: str = "") -> str:
+    """JSON as tables: a dict of dicts (e.g. one entry per preset or noise type) becomes one row per entry, a list of
+    dicts one row per item, and the remaining values a two-column key/value table (nested keys joined with dots)."""
+    if _is_records(obj):
+        return _records_table(obj, caption or None)
+    if not isinstance(obj, dict):
+        return f"<p>{html.escape(json.dumps(obj))}</p>"
+    parts, scalars = [], {}
+    for key, value in obj.items():
+        if key in SKIPPED_KEYS:
+            continue
+        name = f"{caption}.{key}" if caption else str(key)
+        if _is_records(value):
+            parts.append(_records_table(value, name))
+        elif _has_records(value):
+            parts.append(render_json(value, name))
+        else:
+            scalars.update(_flatten(value, str(key)))
+    if scalars:
+        parts.insert(0, html_table([{"": key, "value": value} for key, value in scalars.items()], caption or None))
+    return "\n".join(parts)
+
+
+def read_csv(path: Path) -> list[dict[str, Any]]:
+    """Rows of a CSV file as dicts, with numeric strings turned into int or float."""
+
+    def number(text: str) -> Any:
+        for kind in (int, float):
+            try:
+                return kind(text)
+            except ValueError:
+                pass
+        return text
+
+    with open(path, newline="", encoding="utf-8") as f:
+        return [{k: number(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def _load(path: Path) -> Any:
+    """JSON or CSV contents; InputError (with the reason) when missing or unreadable."""
+    if not path.is_file():
+        raise InputError(f"{path.name} is missing")
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path.suffix == ".json" else read_csv(path)
+    except (ValueError, OSError, csv.Error) as exc:
+        raise InputError(f"{path.name} cannot be read ({type(exc).__name__})") from exc
+
+
+def _shown(path: Path | None) -> str:
+    """`path` relative to the project when it lies inside it (no absolute paths in the report)."""
+    if path is None:
+        return "runs/<profile>"
+    try:
+        return path.resolve().relative_to(project_root()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _figure(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    name = html.escape(path.stem)
+    return f'<figure><img alt="{name}" src="data:image/png;base64,{data}"><figcaption>{name}</figcaption></figure>'
+
+
+def _figures(folder: Path, patterns: Iterable[str], used: set[Path]) -> list[str]:
+    out = []
+    for pattern in patterns:
+        for path in sorted(folder.glob(f"{pattern}.png")):
+            if path not in used:
+                used.add(path)
+                out.append(_figure(path))
+    return out
+
+
+def markdown_inline(text: str) -> str:
+    """Escape `text` and render the inline Markdown the notebooks use: `code`, **bold**, *italic*, [text](url)."""
+    out = html.escape(text, quote=False)
+    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    out = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", out)
+    out = re.sub(r"(?<![*\w])\*([^*]+)\*(?![*\w])", r"<em>\1</em>", out)
+    return re.sub(r"\[([^\]]+)\]\(([^)\s\"]+)\)", r'<a href="\2">\1</a>', out)
+
+
+def summary_bullets(notebook: Path) -> list[str]:
+    """The bullets under a notebook's ``## Summary`` heading (continuation lines joined), as plain Markdown strings."""
+    cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    for cell in cells:
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        if cell.get("cell_type") != "markdown" or "## Summary" not in source:
+            continue
+        body = source.split("## Summary", 1)[1].split("\n## ", 1)[0]
+        bullets: list[str] = []
+        for line in body.splitlines():
+            if re.match(r"^\s*[*-] ", line):
+                bullets.append(line.strip()[2:])
+            elif line.strip() and bullets:
+                bullets[-1] += " " + line.strip()
+        return bullets
+    return []
+
+
+def _run_info(runs: Path | None) -> tuple[str, list[str]]:
+    """(HTML table of the executed notebooks and their parameters, Summary sections as HTML)."""
+    if runs is None or not runs.is_dir() or not sorted(runs.glob("[0-9][0-9]_*.ipynb")):
+        return _note(f"No executed notebooks in {_shown(runs)}: run `make run` to execute them."), []
+    rows, summaries = [], []
+    for nb in sorted(runs.glob("[0-9][0-9]_*.ipynb")):
+        try:
+            meta = json.loads(nb.read_text(encoding="utf-8")).get("metadata", {}).get("papermill", {})
+            bullets = summary_bullets(nb)
+        except (ValueError, OSError):
+            rows.append({"notebook": nb.name, "parameters": "(unreadable)", "seconds": ""})
+            continue
+        params = ", ".join(f"{k}={v!r}" for k, v in meta.get("parameters", {}).items())
+        duration = meta.get("duration")
+        rows.append(
+            {"notebook": nb.name, "parameters": params, "seconds": round(duration) if duration is not None else ""}
+        )
+        if bullets:
+            items = "".join(f"<li>{markdown_inline(b)}</li>" for b in bullets)
+            summaries.append(f"<h3>{html.escape(nb.stem)}</h3><ul>{items}</ul>")
+    return html_table(rows, caption="executed notebooks"), summaries
+
+
+def _numbers_conclusions(results: Path) -> list[str]:
+    """Sentences computed from the baselines table and the noise-type results (empty when they are missing)."""
+    out = []
+    try:
+        evaluation = _load(results / "training.json")["evaluation"]
+        n2n, n2c = evaluation["N2N"], evaluation["N2C"]
+        out.append(
+            f"Notebook 03's training: on the whole data/eval photos with {evaluation['noise']} noise, Noise2Noise "
+            f"reaches {n2n['mean_psnr']:.2f} dB and Noise2Clean {n2c['mean_psnr']:.2f} dB (noisy input "
+            f"{n2n['mean_noisy_psnr']:.2f} dB), with the same network, data, seed and budget."
+        )
+    except (InputError, KeyError, TypeError):
+        pass
+    try:
+        rows = {row["method"]: row for row in _load(results / "baselines.csv")}
+    except InputError:
+        rows = {}
+    try:
+        crop = _load(results / "baselines_settings.json").get("crop")
+    except (InputError, AttributeError):
+        crop = None
+    where = f"centre crops ({crop}×{crop} px) of data/eval" if crop else "data/eval"
+    if {"N2N", "N2C", "noisy input"} <= rows.keys():
+        n2n, n2c, noisy = (rows[k]["PSNR"] for k in ("N2N", "N2C", "noisy input"))
+        out.append(
+            f"Trained on noisy targets only, the network reaches {n2n:.2f} dB on {where} (noisy input "
+            f"{noisy:.2f} dB), {n2n - n2c:+.2f} dB from the same network trained on clean targets ({n2c:.2f} dB)."
+        )
+    classical = {k: v for k, v in rows.items() if k not in ("N2N", "N2C", "noisy input")}
+    if classical and "N2N" in rows:
+        best = max(classical.values(), key=lambda r: r["PSNR"])
+        out.append(
+            f"The best classical method is {best['method']} at {best['PSNR']:.2f} dB "
+            f"({rows['N2N']['PSNR'] - best['PSNR']:+.2f} dB for N2N)."
+        )
+    try:
+        pretrained = _load(results / "pretrained_eval.json")
+        out.append(
+            f"The shipped pretrained model ({pretrained['checkpoint']}) reaches {pretrained['mean_psnr']:.2f} dB on "
+            f"the whole data/eval images with {pretrained['noise']} noise (noisy input "
+            f"{pretrained['mean_noisy_psnr']:.2f} dB)."
+        )
+    except (InputError, KeyError, TypeError):
+        pass
+    try:
+        kinds = _load(results / "noise_types.json")
+        gains = {k: v["psnr"] - v["noisy_psnr"] for k, v in kinds.items()}
+        shown = ", ".join(f"{k} {g:+.2f} dB" for k, g in gains.items())
+        out.append(f"With the matching loss, one model per noise type improves PSNR over its noisy input by: {shown}.")
+    except (InputError, KeyError, TypeError, AttributeError):
+        pass
+    return out
+
+
+LIMITATIONS = [
+    "The embedded training set holds crops of only six photos, so long budgets overfit; the checkpoint with the best "
+    "validation PSNR is kept, and validation uses two other photos.",
+    "data/eval has five images, so differences of a few hundredths of a dB are within the noise of the choice of "
+    "images and seeds.",
+    "The quick profile trains for a minute or so on a CPU and measures the baselines on centre crops; its numbers are "
+    "lower than what the full profile (GPU-scale budgets, whole images) reaches.",
+    "The classical methods and CBM3D are told the true σ; the Noise2Noise and Noise2Clean networks are trained for "
+    "σ = 25 and are not blind to it (the shipped pretrained model is: it saw σ ∈ [0, 50]).",
+    "Timings are wall-clock seconds on the machine that ran the notebooks and vary with its load.",
+]
+
+
+def build_report(results: Path, figures: Path, runs: Path | None = None, title: str = "n2n-lab report") -> str:
+    """The whole report as one HTML string (figures from `figures` embedded, tables from `results`)."""
+    used: set[Path] = set()
+    runs_table, summaries = _run_info(runs)
+    numbers = _numbers_conclusions(results)
+    body = [f"<h1>{html.escape(title)}</h1>"]
+    if numbers:  # the headline, before the details
+        body.append("<h2>Key results</h2><ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in numbers) + "</ul>")
+    body.append(runs_table)
+    for number, (section, (files, patterns, notebook)) in enumerate(SECTIONS.items(), start=1):
+        body.append(f"<h2>{number} · {html.escape(section)}</h2>")
+        for name in files:
+            try:
+                content = _load(results / name)
+            except InputError as exc:
+                body.append(_note(f"{exc}: run notebook {notebook} (make run) to write results/{name}."))
+                continue
+            body.append(f"<h3>{html.escape(name)}</h3>")
+            body.append(html_table(content) if name.endswith(".csv") else render_json(content))
+        pictures = _figures(figures, patterns, used)
+        body.extend(pictures or [_note(f"No figures for this section in figures/: notebook {notebook} saves them.")])
+    n = len(SECTIONS)
+    body.append(f"<h2>{n + 1} · Conclusions</h2>")
+    if numbers:
+        body.append("<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in numbers) + "</ul>")
+    body.extend(summaries or [_note("No notebook summaries: run `make run` first.")])
+    body.append(f"<h2>{n + 2} · Limitations</h2>")
+    body.append("<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in LIMITATIONS) + "</ul>")
+    others = [p for p in sorted(figures.glob("*.png")) if p not in used]
+    if others:
+        body.append("<h2>Other figures</h2>")
+        body.extend(_figure(p) for p in others)
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{_STYLE}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
+
+
+def write_report(
+    out: str | Path, results: str | Path, figures: str | Path, runs: str | Path | None = None, title: str | None = None
+) -> Path:
+    """Build the report and write it atomically to `out`; returns `out`."""
+    text = build_report(
+        Path(results), Path(figures), Path(runs) if runs is not None else None, title or "n2n-lab report"
+    )
+    return atomic_write(Path(out), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m n2n_lib.report", description=__doc__.split("\n\n")[0])
+    p.add_argument("--profile", default="quick", help="which run to report on: quick or full (default quick)")
+    p.add_argument("--runs", type=Path, default=None, help="folder of executed notebooks (default runs/PROFILE)")
+    p.add_argument("--out", type=Path, default=None, help="HTML file to write (default runs/PROFILE/lab_report.html)")
+    args = p.parse_args(argv)
+    try:
+        check_profile(args.profile)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    runs = args.runs or project_root() / "runs" / args.profile
+    out = args.out or runs / "lab_report.html"
+    title = f"n2n-lab report ({args.profile} profile)"
+    write_report(out, results_dir(), figures_dir(), runs, title=title)
+    for sentence in _numbers_conclusions(results_dir()):  # the headline numbers, for whoever ran `make run`
+        print(f"* {sentence}")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
