@@ -41,7 +41,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# The project files a notebook reads; `data` is linked rather than copied (generated pickles are large).
+# The project files a notebook reads; `data/eval` is linked, and the notebook makes whatever else it needs in the copy.
 COPIED = ("pyproject.toml", "n2n_lib", "notebooks", "checkpoints", "results", "figures")
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -66,7 +66,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def project_copy(tmp_path) -> Path:
-    """A copy of the project that notebooks can run and write in; `data/` links to the checkout's."""
+    """A copy of the project that notebooks can run and write in; `data/eval` links to the checkout's."""
     copy = tmp_path / "project"
     ignore = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "*.resume.pt")
     for name in COPIED:
@@ -76,7 +76,8 @@ def project_copy(tmp_path) -> Path:
         elif source.is_file():
             copy.mkdir(exist_ok=True)
             shutil.copy2(source, copy / name)
-    (copy / "data").symlink_to(ROOT / "data", target_is_directory=True)
+    (copy / "data").mkdir()
+    (copy / "data" / "eval").symlink_to(ROOT / "data" / "eval", target_is_directory=True)
     return copy
 
 
@@ -92,6 +93,7 @@ def jupyter_lab(project_copy, tmp_path):
         "JUPYTER_RUNTIME_DIR": str(home / "jupyter-runtime"),
         "IPYTHONDIR": str(home / "ipython"),
         "PYTHONUNBUFFERED": "1",
+        "N2N_LAB_ROOT": str(project_copy),  # the notebook reads and writes the copy, whatever the test session set
     }
     # No "Would you like to get notified about official Jupyter news?" toast over the page.
     labconfig = home / "jupyter-config" / "labconfig"

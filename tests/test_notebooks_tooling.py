@@ -6,6 +6,7 @@ on a three-cell notebook written in the test.
 
 import ast
 import io
+import os
 import re
 import tokenize
 from pathlib import Path
@@ -16,6 +17,9 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from n2n_lib import notebooks as tooling
 from n2n_lib.notebooks import clean_metadata, main, notebook_paths, refresh, run_all
+from n2n_lib.paths import checkpoints_dir, figures_dir, project_root, results_dir
+
+ROOT = Path(__file__).resolve().parents[1]
 
 NOTEBOOKS = notebook_paths()
 RUN_KEYS = ("execution", "papermill", "ExecuteTime")  # per-cell records of one particular run
@@ -182,3 +186,18 @@ def test_run_and_refresh_execute_a_notebook(tmp_path):
     assert "papermill" not in refreshed.metadata
     assert all(not set(RUN_KEYS) & set(c.metadata) for c in refreshed.cells)
     assert refreshed.metadata.kernelspec.name == "python3"
+
+
+def test_test_session_writes_into_a_scratch_root_not_the_checkout():
+    scratch = project_root()
+    assert os.environ["N2N_LAB_ROOT"] and scratch != ROOT  # set by conftest.py for every test and notebook kernel
+    assert (scratch / "data" / "eval").resolve() == (ROOT / "data" / "eval").resolve()  # committed inputs are linked
+    assert (scratch / "checkpoints" / "n2n_gaussian.pt").is_file()
+    assert results_dir() == scratch / "results" and figures_dir() == scratch / "figures"
+
+
+def test_n2n_lab_root_overrides_the_project_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("N2N_LAB_ROOT", str(tmp_path))
+    assert project_root() == tmp_path.resolve() and checkpoints_dir() == tmp_path.resolve() / "checkpoints"
+    monkeypatch.delenv("N2N_LAB_ROOT")
+    assert project_root(ROOT / "notebooks") == ROOT  # without it: the folder holding pyproject.toml and n2n_lib/
