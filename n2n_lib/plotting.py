@@ -14,6 +14,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from torch import Tensor
 
 from n2n_lib.errors import InputError
@@ -51,20 +52,15 @@ def plot_history(histories: Mapping[str, Mapping[str, Sequence[float]]], title: 
         color = f"C{i}"
         ax_loss.plot(h["epoch"], h["train_loss"], color=color, label=f"{label} train")
         ax_loss.plot(h["epoch"], h["val_loss"], color=color, ls="--", label=f"{label} val (vs clean)")
-        ax_psnr.plot(h["epoch"], h["val_psnr"], color=color, label=label)
         best = max(range(len(h["val_psnr"])), key=lambda j: h["val_psnr"][j])
+        # The best value goes into the legend rather than next to the dot, where it could cover a curve or the frame.
+        best_label = f"{label}: best {h['val_psnr'][best]:.2f} dB (epoch {h['epoch'][best]})"
+        ax_psnr.plot(h["epoch"], h["val_psnr"], color=color, label=best_label)
         ax_psnr.plot(h["epoch"][best], h["val_psnr"][best], "o", color=color)
-        ax_psnr.annotate(
-            f"{h['val_psnr'][best]:.2f} dB",
-            (h["epoch"][best], h["val_psnr"][best]),
-            textcoords="offset points",
-            xytext=(4, 4),
-            color=color,
-            fontsize=8,
-        )
     ax_loss.set(xlabel="epoch", ylabel="loss", yscale="log", title="loss")
     ax_psnr.set(xlabel="epoch", ylabel="PSNR (dB)", title="validation PSNR (dot: best epoch)")
     for ax in (ax_loss, ax_psnr):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     if title:
