@@ -20,11 +20,11 @@ from torch import nn
 
 from n2n_lib.data import eval_images, to_float
 from n2n_lib.errors import InputError
+from n2n_lib.hardware import native_bf16_cpu
 from n2n_lib.inference import denoise
 from n2n_lib.metrics import psnr
 from n2n_lib.noise import add_noise
 from n2n_lib.pairs import PairData, load_pairs, prepare
-from n2n_lib.train import native_bf16_cpu
 
 
 def cpu_name() -> str:

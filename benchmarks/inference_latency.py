@@ -24,10 +24,10 @@ from tqdm.auto import tqdm
 from n2n_lib.checkpoint import load_model
 from n2n_lib.data import eval_images, to_float
 from n2n_lib.errors import InputError
+from n2n_lib.hardware import configure_cpu_threads, pick_device, use_bf16
 from n2n_lib.inference import denoise
 from n2n_lib.noise import add_noise
 from n2n_lib.paths import checkpoints_dir, project_root
-from n2n_lib.train import configure_cpu_threads, pick_device, use_bf16
 
 NOISE = "gaussian:25"
 

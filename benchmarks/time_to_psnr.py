@@ -25,8 +25,9 @@ from common import environment, eval_psnr, finish, prepared_pairs
 from tqdm.auto import tqdm
 
 from n2n_lib.checkpoint import load_model
+from n2n_lib.hardware import pick_device, use_bf16
 from n2n_lib.model import UNetConfig
-from n2n_lib.train import TrainConfig, fit, pick_device, use_bf16
+from n2n_lib.train import TrainConfig, fit
 
 NOISE = "gaussian:25"
 QUICK_PROFILE = {"epochs": 4, "max_batches": 80, "n_train": 6250, "n_val": 500, "seeds": "0,1,2,3,4"}

@@ -32,8 +32,9 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
+from n2n_lib.hardware import use_bf16
 from n2n_lib.model import UNet, UNetConfig
-from n2n_lib.train import TrainConfig, Trainer, use_bf16
+from n2n_lib.train import TrainConfig, Trainer
 
 SIGMA = 25  # Gaussian noise std in 0-255 units, the report's setting
 FULL = {"n_train": 6250, "steps": 20, "repeats": 7, "warmup": 5}  # defaults without --quick

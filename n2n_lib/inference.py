@@ -18,9 +18,9 @@ from torch import Tensor, nn
 
 from n2n_lib.data import read_image, to_float
 from n2n_lib.errors import InputError
+from n2n_lib.hardware import configure_cpu_threads, use_bf16
 from n2n_lib.metrics import psnr
 from n2n_lib.noise import add_noise, parse_noise
-from n2n_lib.train import configure_cpu_threads, use_bf16
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
@@ -55,7 +55,7 @@ def denoise(model: nn.Module, noisy: Tensor, batch_size: int = 64, precision: st
     """Denoise float images (B, C, H, W) or (C, H, W) in [0, 1] (noisy values may leave that range).
 
     Runs on the model's device in eval mode, in batches; returns a float tensor clamped to [0, 1] on `noisy`'s device.
-    precision: "auto" (bf16 where the hardware computes it natively, see `n2n_lib.train.use_bf16`; fp32 elsewhere),
+    precision: "auto" (bf16 where the hardware computes it natively, see `n2n_lib.hardware.use_bf16`; fp32 elsewhere),
     "fp32" (exact: same numbers as calling the model) or "bf16". `model` itself is never modified.
     """
     if precision not in PRECISIONS:

@@ -6,7 +6,8 @@ operations, with no per-sample Python loop and no DataLoader (measured in benchm
 DataLoader over single samples is the slow part of a typical implementation). `Trainer` holds one run and takes one
 optimisation step at a time; `fit` drives it epoch by epoch and the throughput benchmark times the very same `step`.
 Speed settings: channels_last everywhere; bf16 autocast on CUDA and on CPUs that compute bf16 in hardware
-(`use_bf16`); fused optimizer steps and cudnn autotuning on CUDA; ``torch.compile`` behind ``TrainConfig.compile``.
+(`n2n_lib.hardware.use_bf16`); fused optimizer steps and cudnn autotuning on CUDA; ``torch.compile`` behind
+``TrainConfig.compile``.
 Each epoch ends with a validation pass against clean patches; the checkpoint with the best validation PSNR
 is kept, because training on few images overfits (held-out PSNR rises, then falls). A resume file written after every
 epoch holds the model, optimizer, scheduler and random-generator states, so an interrupted run continues exactly.
@@ -29,6 +30,7 @@ from n2n_lib.augment import AugmentConfig, augment
 from n2n_lib.checkpoint import read_checkpoint, save_checkpoint
 from n2n_lib.data import to_float
 from n2n_lib.errors import InputError
+from n2n_lib.hardware import configure_cpu_threads, pick_device, use_bf16
 from n2n_lib.io import load_torch, save_torch
 from n2n_lib.losses import default_loss, get_loss
 from n2n_lib.metrics import psnr
@@ -55,7 +57,7 @@ class TrainConfig:
     color: bool = False  # brightness/hue jitter
     seed: int = 0
     device: str = "auto"  # "auto" (cuda, then mps, then cpu) or a torch device string
-    precision: str = "auto"  # "auto" (bf16 where the hardware computes it natively, see use_bf16), "fp32" or "bf16"
+    precision: str = "auto"  # "auto" (bf16 where the hardware has it natively: hardware.use_bf16), "fp32" or "bf16"
     max_batches: int | None = None  # cap on batches per epoch, for quick experiments
     compile: bool = False  # torch.compile the model for training (minutes of compiling; pays off on long GPU runs)
 
@@ -97,66 +99,6 @@ class FitResult:
     best_val_psnr: float
     checkpoint: Path | None = None
     device: str = "cpu"
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    """ "auto" → cuda if available, then mps, then cpu; anything else is passed to torch.device."""
-    if name != "auto":
-        try:
-            device = torch.device(name)
-        except RuntimeError as exc:
-            raise InputError(f"device {name!r} is not a torch device; use 'auto', 'cpu' or 'cuda'.") from exc
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise InputError(f"device {name!r} was asked for but CUDA is not available; use 'auto' or 'cpu'.")
-        return device
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def native_bf16_cpu() -> bool:
-    """True if this CPU computes bfloat16 in hardware (AVX512-BF16 or AMX), where bf16 autocast is fast.
-
-    Without those instructions bf16 is emulated and slower than fp32, so `use_bf16` keeps fp32 there.
-    """
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
-
-
-def use_bf16(precision: str, device: torch.device) -> bool:
-    """Whether `precision` ("auto", "fp32" or "bf16") means bf16 autocast on `device`.
-
-    "auto" picks bf16 on CUDA and on CPUs with native bf16: there it trains about 2× faster than fp32 for a validation
-    PSNR within 0.05 dB (measured in benchmarks/RESULTS.md); elsewhere (MPS, older CPUs) it stays fp32.
-    """
-    if precision != "auto":
-        return precision == "bf16"
-    return device.type == "cuda" or (device.type == "cpu" and native_bf16_cpu())
-
-
-def available_cpus() -> int:
-    """CPU cores this process may use: its affinity mask, capped by a cgroup-v2 quota (containers, CI runners)."""
-    n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
-        if quota != "max":
-            n = min(n, max(1, math.ceil(int(quota) / int(period))))
-    except (OSError, ValueError):
-        pass
-    return n
-
-
-def configure_cpu_threads() -> int:
-    """Cap torch's compute threads at `available_cpus` unless OMP_NUM_THREADS says otherwise; returns the count.
-
-    torch counts the machine's cores, not the ones a container grants, and more threads than cores makes every
-    convolution wait on the others.
-    """
-    if "OMP_NUM_THREADS" not in os.environ and torch.get_num_threads() > available_cpus():
-        torch.set_num_threads(available_cpus())
-    return torch.get_num_threads()
 
 
 def rampdown_factor(step: int, total: int, rampdown: float) -> float:

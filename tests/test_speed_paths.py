@@ -8,11 +8,12 @@ import torch
 
 from n2n_lib.checkpoint import load_model
 from n2n_lib.errors import InputError
+from n2n_lib.hardware import available_cpus, configure_cpu_threads, native_bf16_cpu, use_bf16
 from n2n_lib.inference import denoise
 from n2n_lib.metrics import psnr
 from n2n_lib.model import UNetConfig
 from n2n_lib.pairs import load_pairs
-from n2n_lib.train import TrainConfig, Trainer, available_cpus, configure_cpu_threads, native_bf16_cpu, use_bf16
+from n2n_lib.train import TrainConfig, Trainer
 
 CPU = torch.device("cpu")
 

@@ -16,17 +16,8 @@ import pandas as pd
 import pytest
 
 from n2n_lib.errors import InputError
-from n2n_lib.tune import (
-    LR_RANGE,
-    MOMENTUM_RANGE,
-    TABLE_COLUMNS,
-    SearchConfig,
-    compare_with_report,
-    describe_search_space,
-    read_table,
-    run_search,
-    save_table,
-)
+from n2n_lib.tune import LR_RANGE, MOMENTUM_RANGE, TABLE_COLUMNS, SearchConfig, describe_search_space, run_search
+from n2n_lib.tune_results import compare_with_report, read_table, save_table
 
 RAY = Path(sys.executable).with_name("ray")  # the venv's ray command
 
