@@ -8,6 +8,8 @@ import ast
 import io
 import os
 import re
+import subprocess
+import sys
 import tokenize
 from pathlib import Path
 
@@ -201,3 +203,19 @@ def test_n2n_lab_root_overrides_the_project_folder(tmp_path, monkeypatch):
     assert project_root() == tmp_path.resolve() and checkpoints_dir() == tmp_path.resolve() / "checkpoints"
     monkeypatch.delenv("N2N_LAB_ROOT")
     assert project_root(ROOT / "notebooks") == ROOT  # without it: the folder holding pyproject.toml and n2n_lib/
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_full_profile_passes_the_validation_cell(path, tmp_path):
+    """`make run PROFILE=full` must not stop at the first cell: run every code cell up to and including the validation
+    cell with PROFILE = "full" (the long training after it is for a GPU, not for the test suite)."""
+    code = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    tagged = next(i for i, c in enumerate(code) if "parameters" in c.metadata.get("tags", []))
+    cells = [c.source for c in code[: tagged + 2]]
+    cells[tagged] += '\nPROFILE = "full"'  # what papermill's injected-parameters cell does
+    script = tmp_path / "head.py"
+    script.write_text("\n\n".join(cells) + '\nprint("validated", PROFILE)\n')
+    done = subprocess.run([sys.executable, str(script)], cwd=path.parent, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.rstrip().endswith("validated full")
