@@ -75,3 +75,19 @@ def configure_cpu_threads() -> int:
     if "OMP_NUM_THREADS" not in os.environ and torch.get_num_threads() > available_cpus():
         torch.set_num_threads(available_cpus())
     return torch.get_num_threads()
+
+
+def numerics_fingerprint() -> dict[str, object]:
+    """What decides the last digits of a training run on this CPU: torch's version, the instruction set its kernels
+    use, native bf16 (so bf16 or fp32 training), and the thread count (it changes the order of float sums).
+
+    Two machines with the same fingerprint train to the same numbers from the same seed; the committed notebook
+    outputs record the fingerprint of the machine that made them (see `n2n_lib.notebooks.refresh`).
+    """
+    threads = os.environ.get("OMP_NUM_THREADS", "")
+    return {
+        "torch": ".".join(torch.__version__.split("+")[0].split(".")[:2]),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "native_bf16": native_bf16_cpu(),
+        "threads": int(threads) if threads.isdigit() else available_cpus(),
+    }
