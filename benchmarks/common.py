@@ -18,12 +18,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from n2n_lib.data import eval_images, to_float
+from n2n_lib.baselines import noisy_eval_set
+from n2n_lib.data import eval_images
 from n2n_lib.errors import InputError
 from n2n_lib.hardware import native_bf16_cpu
 from n2n_lib.inference import denoise
 from n2n_lib.metrics import psnr
-from n2n_lib.noise import add_noise
 from n2n_lib.pairs import PairData, load_pairs, prepare
 
 
@@ -74,12 +74,10 @@ def eval_psnr(model: nn.Module, noise: str, precision: str = "fp32", seed: int =
 
     Photo i (sorted by name) gets `noise` from a generator seeded with seed + i, as `evaluate_folder` does.
     """
-    out = {}
-    for i, (name, image) in enumerate(eval_images().items()):
-        clean = to_float(image)[None]  # (1, 3, H, W)
-        noisy = add_noise(clean, noise, generator=torch.Generator().manual_seed(seed + i))
-        out[name] = psnr(denoise(model, noisy, precision=precision), clean).item()
-    return out
+    return {
+        name: psnr(denoise(model, noisy[None], precision=precision), clean[None]).item()  # (1, 3, H, W) each
+        for name, clean, noisy in noisy_eval_set(eval_images(), noise, seed)
+    }
 
 
 def print_json(record: dict) -> None:

@@ -38,6 +38,7 @@ from skimage.restoration import denoise_nl_means, denoise_tv_chambolle, denoise_
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from n2n_lib import data
 from n2n_lib.data import to_float
 from n2n_lib.errors import InputError
 from n2n_lib.inference import denoise
@@ -139,8 +140,7 @@ def center_crop(image: Tensor, size: int | None) -> Tensor:
     _, h, w = image.shape
     if not 16 <= size <= min(h, w):
         raise InputError(f"crop={size} must be between 16 and the smallest image side ({min(h, w)}), or None.")
-    top, left = (h - size) // 2, (w - size) // 2
-    return image[:, top : top + size, left : left + size]
+    return data.center_crop(image, size)
 
 
 def noisy_eval_set(

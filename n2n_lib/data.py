@@ -113,6 +113,13 @@ def eval_images() -> dict[str, Tensor]:
     return {path.stem: read_image(path) for path in sorted((data_dir() / "eval").glob("*.png"))}
 
 
+def center_crop(image: Tensor, size: int) -> Tensor:
+    """The central size×size window of `image` (..., H, W); a side shorter than `size` is kept whole."""
+    h, w = image.shape[-2:]
+    top, left = max(0, (h - size) // 2), max(0, (w - size) // 2)
+    return image[..., top : top + size, left : left + size]
+
+
 def _crops(image: Tensor, count: int, size: int, generator: torch.Generator | None) -> Tensor:
     """`count` random size×size crops of one (3, H, W) image, uint8 (count, 3, size, size), by one gather."""
     _, h, w = image.shape

@@ -72,8 +72,10 @@ def configure_cpu_threads() -> int:
     torch counts the machine's cores, not the ones a container grants, and more threads than cores makes every
     convolution wait on the others.
     """
-    if "OMP_NUM_THREADS" not in os.environ and torch.get_num_threads() > available_cpus():
-        torch.set_num_threads(available_cpus())
+    if "OMP_NUM_THREADS" not in os.environ:
+        cpus = available_cpus()
+        if torch.get_num_threads() > cpus:
+            torch.set_num_threads(cpus)
     return torch.get_num_threads()
 
 

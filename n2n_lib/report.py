@@ -199,8 +199,12 @@ def markdown_inline(text: str) -> str:
 
 def summary_bullets(notebook: Path) -> list[str]:
     """The bullets under a notebook's ``## Summary`` heading (continuation lines joined), as plain Markdown strings."""
-    cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
-    for cell in cells:
+    return _summary_bullets(json.loads(notebook.read_text(encoding="utf-8")))
+
+
+def _summary_bullets(nb: dict) -> list[str]:
+    """`summary_bullets` of a notebook already read as JSON."""
+    for cell in nb.get("cells", []):
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else source
         if cell.get("cell_type") != "markdown" or "## Summary" not in source:
@@ -223,8 +227,8 @@ def _run_info(runs: Path | None) -> tuple[str, list[str]]:
     rows, summaries = [], []
     for nb in sorted(runs.glob("[0-9][0-9]_*.ipynb")):
         try:
-            meta = json.loads(nb.read_text(encoding="utf-8")).get("metadata", {}).get("papermill", {})
-            bullets = summary_bullets(nb)
+            executed = json.loads(nb.read_text(encoding="utf-8"))
+            meta, bullets = executed.get("metadata", {}).get("papermill", {}), _summary_bullets(executed)
         except (ValueError, OSError):
             rows.append({"notebook": nb.name, "parameters": "(unreadable)", "seconds": ""})
             continue

@@ -23,7 +23,7 @@ import torch
 from PIL import Image
 from torch import Tensor, nn
 
-from n2n_lib.data import read_image, to_float, to_uint8
+from n2n_lib.data import center_crop, read_image, to_float, to_uint8
 from n2n_lib.errors import InputError
 from n2n_lib.inference import denoise
 from n2n_lib.metrics import psnr
@@ -34,13 +34,6 @@ CROP = 256  # side of the centre crop the slider works on
 MAX_UPLOAD_SIDE = 1024  # larger uploads are centre-cropped to this side
 UPLOAD_SUFFIXES = (".png", ".jpg", ".jpeg")
 UPLOAD_PREFIX = "upload: "  # dropdown entries that came from the upload box
-
-
-def center_crop(image: Tensor, size: int = CROP) -> Tensor:
-    """The central size×size window of `image` (C, H, W); a side shorter than `size` is kept whole."""
-    h, w = image.shape[-2:]
-    top, left = max(0, (h - size) // 2), max(0, (w - size) // 2)
-    return image[..., top : top + size, left : left + size]
 
 
 def png_bytes(image: Tensor) -> bytes:
@@ -191,7 +184,9 @@ def denoise_explorer(
                 panels[2].layout.display = captions[2].layout.display = "none"
             else:
                 panels[2].layout.display = captions[2].layout.display = None
-                panels[2].value = cache.setdefault(name, png_bytes(crops[name]))
+                if name not in cache:
+                    cache[name] = png_bytes(crops[name])
+                panels[2].value = cache[name]
             for caption, text in zip(captions, labels, strict=False):
                 caption.value = text
             status.value = describe(result)
