@@ -28,6 +28,7 @@ def _prepare(args: argparse.Namespace) -> None:
 
 
 def _train(args: argparse.Namespace) -> None:
+    from n2n_lib.crops import load_photo_data
     from n2n_lib.model import UNetConfig
     from n2n_lib.pairs import load_pairs
     from n2n_lib.train import TrainConfig, fit
@@ -46,8 +47,17 @@ def _train(args: argparse.Namespace) -> None:
         max_batches=args.max_batches,
     )
     config.validate()
+    if args.photos is not None:
+        data = load_photo_data(args.photos, crop=args.crop, crops_per_epoch=args.crops_per_epoch, seed=args.seed)
+        print(
+            f"{data.meta['train_photos']} training photos ({data.meta['train_megapixels']} Mpx), "
+            f"{data.meta['val_photos']} validation photos; {args.crop}×{args.crop} crops, "
+            f"{args.crops_per_epoch} per epoch"
+        )
+    else:
+        data = load_pairs(args.data)
     result = fit(
-        load_pairs(args.data),
+        data,
         UNetConfig.preset(args.preset),
         config,
         checkpoint=args.out,
@@ -123,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--data", type=Path, default=Path("data/embedded"), help="a prepared folder (default: data/embedded)"
     )
+    s.add_argument(
+        "--photos",
+        default=None,
+        help="train on random crops of whole photos instead of --data: embedded | folder:PATH (e.g. data/photos)",
+    )
+    s.add_argument("--crop", type=int, default=96, help="crop size in pixels with --photos (default: 96)")
+    s.add_argument("--crops-per-epoch", type=int, default=2048, help="crops per epoch with --photos (default: 2048)")
     s.add_argument("--out", type=Path, default=Path("checkpoints/model.pt"), help="best checkpoint path")
     s.add_argument("--epochs", type=int, default=10)
     s.add_argument("--preset", choices=["small", "paper"], default="small")

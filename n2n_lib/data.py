@@ -31,6 +31,8 @@ EMBEDDED_TRAIN = ("astronaut", "coffee", "chelsea", "rocket", "motorcycle", "chi
 EMBEDDED_VAL = ("flower", "grace_hopper")
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
+# Files that describe a photo folder (data/photos/manifest.csv, data/eval/SOURCES.md): skipped without a warning.
+DOCUMENTATION_FILES = frozenset({"manifest.csv", "SOURCES.md", "README.md", "README.txt", "LICENSE"})
 SOURCE_FORMS = "'embedded', 'imagenet32:PATH', 'folder:PATH', 'cifar10' or 'cifar10:ROOT'"
 
 
@@ -179,12 +181,17 @@ def _embedded_split(arg: str, n_train: int, n_val: int, patch: int, seed: int) -
     return train, random_patches([images[name] for name in EMBEDDED_VAL], n_val, patch, _rng(seed, 1))
 
 
-def _image_files(folder: Path) -> list[Path]:
-    """Image files under `folder` (recursive, sorted); other files are skipped with one warning naming them."""
+def image_files(folder: Path) -> list[Path]:
+    """Image files under `folder` (recursive, sorted); other files (but `DOCUMENTATION_FILES`) are skipped with one
+    warning naming them."""
     if not folder.is_dir():
         raise InputError(f"source folder {folder} does not exist or is not a folder; check the path.")
     files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
-    others = [str(p.relative_to(folder)) for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
+    others = [
+        str(p.relative_to(folder))
+        for p in files
+        if p.suffix.lower() not in IMAGE_SUFFIXES and p.name not in DOCUMENTATION_FILES
+    ]
     if others:
         warnings.warn(f"folder {folder}: skipping non-image file(s) {', '.join(others[:10])}", stacklevel=3)
     return [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
@@ -195,7 +202,7 @@ def _folder_split(arg: str, n_train: int, n_val: int, patch: int, seed: int) -> 
         raise InputError("source 'folder:' needs a path: 'folder:PATH' (a folder of PNG/JPEG/... images).")
     folder = Path(arg).expanduser()
     images: dict[Path, Tensor] = {}
-    for path in _image_files(folder):
+    for path in image_files(folder):
         try:
             images[path] = read_image(path)
         except InputError as exc:

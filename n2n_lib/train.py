@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 
 from n2n_lib.augment import AugmentConfig, augment
 from n2n_lib.checkpoint import read_checkpoint, save_checkpoint
+from n2n_lib.crops import PhotoData, dihedral
 from n2n_lib.data import to_float
 from n2n_lib.errors import InputError
 from n2n_lib.hardware import configure_cpu_threads, pick_device, use_bf16
@@ -122,9 +123,21 @@ HISTORY_KEYS = ("epoch", "train_loss", "val_loss", "val_psnr", "lr", "seconds")
 class _Batches:
     """Makes (source, target, clean) float batches on the device from the stored uint8 tensors."""
 
-    def __init__(self, data: PairData, config: TrainConfig, device: torch.device, generator: torch.Generator):
+    def __init__(
+        self, data: PairData | PhotoData, config: TrainConfig, device: torch.device, generator: torch.Generator
+    ):
         self.config, self.gen = config, generator
         self.spec = parse_noise(config.noise) if config.noise is not None else None
+        self.augment = AugmentConfig(
+            flips=config.flips, swap=config.swap and config.targets == "noisy", color=config.color
+        )
+        self.photos = data.train.to(device) if isinstance(data, PhotoData) else None
+        if self.photos is not None:
+            if self.spec is None:
+                raise InputError("training on whole photos needs a noise spec for fresh noise (e.g. gaussian:0-50).")
+            self.crop = data.crop
+            self.augment.flips = False  # `dihedral` below does flips and 90° rotations in one go
+            return
         needs_clean = self.spec is not None or config.targets == "clean"
         if needs_clean and data.train_clean is None:
             why = "fresh synthetic noise" if self.spec is not None else "clean targets (Noise2Clean)"
@@ -135,12 +148,18 @@ class _Batches:
         self.a = data.train_a.to(device) if self.spec is None else None
         self.b = data.train_b.to(device) if self.spec is None else None
         self.clean = data.train_clean.to(device) if data.train_clean is not None else None
-        self.augment = AugmentConfig(
-            flips=config.flips, swap=config.swap and config.targets == "noisy", color=config.color
-        )
+
+    def _clean(self, idx: Tensor) -> Tensor | None:
+        if self.photos is None:
+            return to_float(self.clean[idx]) if self.clean is not None else None  # (B, 3, H, W)
+        crops = self.photos.crops(idx % len(self.photos), self.crop, self.gen)  # (B, 3, crop, crop) uint8
+        if self.config.flips:
+            u = torch.rand(idx.shape[0], 3, generator=self.gen, device=idx.device)
+            crops = dihedral([crops], u)[0]
+        return to_float(crops)
 
     def __call__(self, idx: Tensor) -> tuple[Tensor, Tensor]:
-        clean = to_float(self.clean[idx]) if self.clean is not None else None  # (B, 3, H, W)
+        clean = self._clean(idx)
         if self.spec is None:
             source = to_float(self.a[idx])
             target = to_float(self.b[idx]) if self.config.targets == "noisy" else clean
@@ -151,7 +170,7 @@ class _Batches:
         return source, target
 
 
-def _validation_set(data: PairData, config: TrainConfig, device: torch.device) -> tuple[Tensor, Tensor]:
+def _validation_set(data: PairData | PhotoData, config: TrainConfig, device: torch.device) -> tuple[Tensor, Tensor]:
     """(noisy, clean) float validation tensors; with a noise spec the noisy side is drawn once, seeded, from it."""
     clean = to_float(data.val_clean.to(device))
     if config.noise is None:
@@ -182,7 +201,7 @@ class Trainer:
     measures exactly the code that trains. The model's initial weights come from ``torch.manual_seed(config.seed)``.
     """
 
-    def __init__(self, data: PairData, model_config: UNetConfig, config: TrainConfig):
+    def __init__(self, data: PairData | PhotoData, model_config: UNetConfig, config: TrainConfig):
         config.validate()
         self.config = config
         self.device = device = pick_device(config.device)
@@ -205,7 +224,7 @@ class Trainer:
             self.opt = torch.optim.Adam(self.model.parameters(), lr=config.lr, betas=(0.9, 0.99), **fused)
         else:
             self.opt = torch.optim.SGD(self.model.parameters(), lr=config.lr, momentum=config.momentum, **fused)
-        self.n = data.train_a.shape[0]
+        self.n = len(data)
         self.steps = max(1, self.n // config.batch_size)  # batches per epoch
         if config.max_batches is not None:
             self.steps = min(self.steps, config.max_batches)
@@ -241,7 +260,7 @@ class Trainer:
 
 
 def fit(
-    data: PairData,
+    data: PairData | PhotoData,
     model_config: UNetConfig | None = None,
     config: TrainConfig | None = None,
     checkpoint: str | os.PathLike | None = None,
