@@ -5,16 +5,18 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROFILE ?= quick
 
-.PHONY: setup run report notebooks test lint format clean
+.PHONY: setup run report notebooks test test-numerics photos pretrained lint format clean
 
 setup: $(STAMP)
 
 # Reinstall only when the requirements or the package metadata change.
+# -qq: pip prints errors only; each step prints one line of its own.
 $(STAMP): requirements.txt pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps -e .
+	@test -x $(PY) || { echo "setup: creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "setup: upgrading pip"; $(PY) -m pip install -qq --upgrade pip
+	@echo "setup: installing requirements.txt into $(VENV) (about 2 minutes the first time)"
+	@$(PY) -m pip install -qq -r requirements.txt
+	@echo "setup: installing n2n_lib (editable)"; $(PY) -m pip install -qq --no-deps -e .
 	@touch $(STAMP)
 
 # The main job: every notebook, in order, headless (executed copies in runs/$(PROFILE)/). PROFILE=full for GPU budgets.
@@ -33,6 +35,24 @@ notebooks: setup
 
 test: setup lint
 	$(PY) -m pytest
+
+# The notebooks under nbval once per numerics configuration a student's CPU may have: one thread; fp32; bf16 without
+# AMX (AVX512-BF16 only, like AMD EPYC); an AVX2-only CPU (fp32, as precision "auto" picks there). Every trained number
+# must stay inside its band (n2n_lib/lab/expected.py) in each. About 5-8 minutes per configuration on 2 cores;
+# N2N_LAB_EXPECT_LOG=FILE collects the numbers, which is how the bands were sized.
+NUMERICS := "OMP_NUM_THREADS=1" "N2N_LAB_PRECISION=fp32" "ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16" \
+	"ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 N2N_LAB_PRECISION=fp32"
+test-numerics: setup
+	@for config in $(NUMERICS); do echo "test-numerics: $$config"; \
+		env $$config $(PY) -m pytest notebooks -q -p no:cacheprovider || exit 1; done
+
+# The offline training-photo collection (data/README.md) and the shipped models trained on it (checkpoints/README.md).
+photos: setup
+	@test -f data/photos/manifest.csv || $(PY) -m n2n_lib.lab.photo_collection --out data/photos
+
+pretrained: photos
+	$(PY) -m n2n_lib.lab.pretrained train n2n_gaussian && $(PY) -m n2n_lib.lab.pretrained ship n2n_gaussian
+	$(PY) -m n2n_lib.lab.pretrained train n2c_gaussian && $(PY) -m n2n_lib.lab.pretrained ship n2c_gaussian
 
 lint: setup
 	$(PY) -m ruff check .

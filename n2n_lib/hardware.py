@@ -48,7 +48,13 @@ def use_bf16(precision: str, device: torch.device) -> bool:
 
     "auto" picks bf16 on CUDA and on CPUs with native bf16: there it trains about 2× faster than fp32 for a validation
     PSNR within 0.05 dB (measured in benchmarks/RESULTS.md); elsewhere (MPS, older CPUs) it stays fp32.
+    The environment variable ``N2N_LAB_PRECISION`` (fp32 or bf16) overrides "auto" everywhere — in notebooks, the CLI
+    and tests — e.g. to check that results hold on a CPU without native bf16.
     """
+    if precision == "auto":
+        precision = os.environ.get("N2N_LAB_PRECISION", "auto")
+        if precision not in ("auto", "fp32", "bf16"):
+            raise InputError(f"N2N_LAB_PRECISION={precision!r} is invalid; unset it or use 'fp32' or 'bf16'.")
     if precision != "auto":
         return precision == "bf16"
     return device.type == "cuda" or (device.type == "cpu" and native_bf16_cpu())
@@ -77,19 +83,3 @@ def configure_cpu_threads() -> int:
         if torch.get_num_threads() > cpus:
             torch.set_num_threads(cpus)
     return torch.get_num_threads()
-
-
-def numerics_fingerprint() -> dict[str, object]:
-    """What decides the last digits of a training run on this CPU: torch's version, the instruction set its kernels
-    use, native bf16 (so bf16 or fp32 training), and the thread count (it changes the order of float sums).
-
-    Two machines with the same fingerprint train to the same numbers from the same seed; the committed notebook
-    outputs record the fingerprint of the machine that made them (see `n2n_lib.notebooks.refresh`).
-    """
-    threads = os.environ.get("OMP_NUM_THREADS", "")
-    return {
-        "torch": ".".join(torch.__version__.split("+")[0].split(".")[:2]),
-        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-        "native_bf16": native_bf16_cpu(),
-        "threads": int(threads) if threads.isdigit() else available_cpus(),
-    }

@@ -12,7 +12,6 @@ against and diffs show only real changes.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -38,6 +37,10 @@ def _existing(paths: list[Path] | None) -> list[Path]:
             problem = "is not a notebook (.ipynb)" if path.is_file() else "does not exist"
             raise InputError(f"notebook {path} {problem}; pass a file such as notebooks/01_data_preparation.ipynb.")
     return paths
+
+
+# The kernel talks to papermill over local TCP and logs a warning about it at every start; only errors are shown.
+QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]
 
 
 def run_all(
@@ -68,6 +71,7 @@ def run_all(
                 cwd=str(nb.parent),
                 kernel_name=KERNEL,
                 progress_bar=False,
+                extra_arguments=QUIET_KERNEL,
             )
         except papermill.PapermillExecutionError:
             print(f"[{profile}] {nb.name} stopped; the executed copy {out_dir / nb.name} shows where", flush=True)
@@ -87,51 +91,11 @@ def clean_metadata(nb) -> None:
             cell.metadata.pop(key, None)
 
 
-# The numerics fingerprint of the machine that made the committed outputs; conftest.py compares it with the machine
-# running the tests, because trained numbers differ in their last digits between CPUs (bf16 or not, kernels, threads).
-REFERENCE_MACHINE = "tests/nbval_reference_machine.json"
-
-
-# Appended to nbval's sanitize file on a machine whose numerics differ from the reference machine's: every number
-# becomes "#", then runs of spaces become one (column widths follow the numbers' widths).
-MASK_NUMBERS = """
-[numbers: this machine's numerics differ from those of the machine that made the committed outputs]
-regex: \\d+(?:[.,]\\d+)*
-replace: #
-
-[spacing that follows the width of the masked numbers]
-regex: [ \\t]+
-replace: \u0020
-"""
-
-
-def reference_mismatch(reference_file: str | Path) -> str | None:
-    """None if this machine's `numerics_fingerprint` equals the one recorded in `reference_file`, else why not."""
-    from n2n_lib.hardware import numerics_fingerprint
-
-    path = Path(reference_file)
-    reference = json.loads(path.read_text()) if path.is_file() else None
-    here = numerics_fingerprint()
-    return None if reference == here else f"committed outputs made on {reference}, this machine is {here}"
-
-
-def masked_sanitize_file(original: str | Path, out: str | Path) -> Path:
-    """Write nbval's sanitize file `original` plus `MASK_NUMBERS` to `out`; returns `out`."""
-    return atomic_write(Path(out), lambda tmp: tmp.write_text(Path(original).read_text() + MASK_NUMBERS))
-
-
 def refresh(paths: list[Path] | None = None, timeout: int = 900) -> None:
-    """Execute each notebook in place (default parameters, i.e. the quick profile) and clean its metadata.
-
-    Also records this machine's `numerics_fingerprint` in tests/nbval_reference_machine.json: refresh the notebooks
-    together (``make notebooks``), so that all their outputs come from the machine it names.
-    """
+    """Execute each notebook in place (default parameters, i.e. the quick profile) and clean its metadata."""
     import nbformat
     from nbclient import NotebookClient
 
-    from n2n_lib.hardware import numerics_fingerprint
-
-    checkout = Path(__file__).resolve().parents[1]  # the repository, even under N2N_LAB_ROOT
     paths = _existing(paths)
 
     for path in paths:
@@ -139,14 +103,15 @@ def refresh(paths: list[Path] | None = None, timeout: int = 900) -> None:
         start = time.perf_counter()
         nb = nbformat.read(path, as_version=4)
         NotebookClient(
-            nb, timeout=timeout, kernel_name=KERNEL, resources={"metadata": {"path": str(path.parent)}}
+            nb,
+            timeout=timeout,
+            kernel_name=KERNEL,
+            resources={"metadata": {"path": str(path.parent)}},
+            extra_arguments=QUIET_KERNEL,
         ).execute()
         clean_metadata(nb)
         atomic_write(path, lambda tmp, nb=nb: nbformat.write(nb, tmp))
         print(f"refreshed {path} in {time.perf_counter() - start:.0f} s", flush=True)
-    if all(path.resolve().parent == checkout / "notebooks" for path in paths):  # the lab's own notebooks
-        fingerprint = json.dumps(numerics_fingerprint(), indent=2) + "\n"
-        atomic_write(checkout / REFERENCE_MACHINE, lambda tmp: tmp.write_text(fingerprint))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -303,7 +303,7 @@ def fit(
         t0 = time.perf_counter()
         order = trainer.epoch_order()  # (steps, batch_size)
         running = torch.zeros((), device=device)
-        for step in tqdm(range(steps), desc=f"epoch {epoch + 1}", leave=False, disable=not progress):
+        for step in range(steps):
             running += trainer.step(order[step], (epoch * steps + step) / total)
         val_loss, val_psnr = validate(model, val_noisy, val_clean, trainer.autocast)
         row = {
