@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from n2n_lib.losses import LOSSES
+from n2n_lib.model import PRESETS
 
 DEFAULT_CHECKPOINT = Path("checkpoints/n2n_gaussian.pt")
 
@@ -142,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--crops-per-epoch", type=int, default=2048, help="crops per epoch with --photos (default: 2048)")
     s.add_argument("--out", type=Path, default=Path("checkpoints/model.pt"), help="best checkpoint path")
     s.add_argument("--epochs", type=int, default=10)
-    s.add_argument("--preset", choices=["small", "paper"], default="small")
+    s.add_argument("--preset", choices=list(PRESETS), default="small", help="U-Net size (default: small)")
     s.add_argument("--clean-targets", action="store_true", help="Noise2Clean: train against clean patches")
     s.add_argument(
         "--noise",

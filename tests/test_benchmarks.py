@@ -78,3 +78,13 @@ def test_time_to_psnr_records_psnr_against_training_time_per_precision():
     bf16 = r["runs"]["bf16"]
     assert bf16["computes_in"] == "bf16" and bf16["psnr_change_se_db"] is not None  # paired over two seeds
     assert all(run["seconds_to_target"] is not None for run in r["runs"].values())  # the target is below each best
+
+
+def test_pretrained_quality_scores_the_shipped_model_beside_non_local_means():
+    r = bench_json("pretrained_quality", "--models", "n2n_gaussian")
+    rows = r["psnr"]["25"]
+    assert set(rows) == {"noisy input", "non-local means", "n2n_gaussian"}
+    for row in rows.values():
+        assert len(row["images"]) == 5 and row["mean"] == pytest.approx(sum(row["images"].values()) / 5, abs=0.01)
+    assert rows["n2n_gaussian"]["mean"] > rows["noisy input"]["mean"] + 5  # it denoises
+    assert r["training"]["n2n_gaussian"]["epochs"] >= 1
