@@ -22,16 +22,16 @@ $(STAMP): requirements.txt pyproject.toml
 # The main job: every notebook, in order, headless (executed copies in runs/$(PROFILE)/). PROFILE=full for GPU budgets.
 # Notebook 03 trains Noise2Noise on the embedded pairs and prints its PSNR on data/eval; the report sums it all up.
 run: setup
-	$(PY) -m n2n_lib.notebooks run --profile $(PROFILE)
-	$(PY) -m n2n_lib.report --profile $(PROFILE)
+	$(PY) -m n2n_lib.lab.notebooks run --profile $(PROFILE)
+	$(PY) -m n2n_lib.lab.report --profile $(PROFILE)
 
 # The HTML lab report (runs/$(PROFILE)/lab_report.html) from what the executed notebooks wrote.
 report: setup
-	$(PY) -m n2n_lib.report --profile $(PROFILE)
+	$(PY) -m n2n_lib.lab.report --profile $(PROFILE)
 
 # Re-execute the committed notebooks in place (quick profile) after changing them or the library they call.
 notebooks: setup
-	$(PY) -m n2n_lib.notebooks refresh
+	$(PY) -m n2n_lib.lab.notebooks refresh
 
 test: setup lint
 	$(PY) -m pytest

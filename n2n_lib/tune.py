@@ -26,6 +26,7 @@ import pandas as pd
 import torch
 
 from n2n_lib.errors import InputError
+from n2n_lib.hardware import available_cpus
 from n2n_lib.model import PRESETS, UNetConfig
 from n2n_lib.pairs import PairData, load_pairs
 from n2n_lib.paths import project_root
@@ -126,8 +127,9 @@ def _quiet_ray_env() -> None:
 def connect(address: str | None = None, num_cpus: int | None = None) -> dict:
     """Start Ray on this machine, or join the running cluster at `address` (default: the RAY_ADDRESS variable).
 
-    num_cpus: local mode only (None: all cores). Returns {mode, address, nodes, cpus, gpus}. Reuses a connection that is
-    already open. Worker output is not forwarded, so notebooks stay quiet; trial errors come back with the results.
+    num_cpus: local mode only (None: the cores this process may use, `hardware.available_cpus`). Returns {mode,
+    address, nodes, cpus, gpus}. Reuses a connection that is already open. Worker output is not forwarded, so
+    notebooks stay quiet; trial errors come back with the results.
     """
     _quiet_ray_env()
     import ray
@@ -141,7 +143,9 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> dict:
             else:
                 temp = _ray_temp_dir()
                 temp.mkdir(parents=True, exist_ok=True)
-                ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, _temp_dir=str(temp), **common)
+                # Ray counts the machine's cores; this process may be granted fewer (affinity, cgroup quota).
+                cpus = num_cpus or available_cpus()
+                ray.init(address="local", num_cpus=cpus, include_dashboard=False, _temp_dir=str(temp), **common)
         except ConnectionError as exc:
             raise InputError(
                 f"no Ray cluster answers at {address!r} ({exc}); start one with `ray start --head --port=6379` "
@@ -179,7 +183,10 @@ def _trial(config: dict, data_dir: str, search: SearchConfig) -> None:
     """One Tune trial: train with `config`'s hyperparameters, reporting validation loss and PSNR after each epoch."""
     from ray import tune
 
-    torch.set_num_threads(max(1, int(search.cpus_per_trial)))
+    threads = max(1, int(search.cpus_per_trial))
+    if os.environ.get("OMP_NUM_THREADS", "").isdigit():  # the user's cap, as for every other torch computation
+        threads = min(threads, max(1, int(os.environ["OMP_NUM_THREADS"])))
+    torch.set_num_threads(threads)
     model_config = UNetConfig.preset(search.preset, activation=config["activation"], batch_norm=config["batch_norm"])
     train_config = TrainConfig(
         epochs=search.epochs,

@@ -1,4 +1,4 @@
-"""The notebook tooling (n2n_lib.notebooks) and the skeleton every committed notebook must follow.
+"""The notebook tooling (n2n_lib.lab.notebooks) and the skeleton every committed notebook must follow.
 
 The real notebooks are executed by nbval (``pytest notebooks/``); here they are only read, and the runner is exercised
 on a three-cell notebook written in the test.
@@ -17,8 +17,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from n2n_lib import notebooks as tooling
-from n2n_lib.notebooks import clean_metadata, main, notebook_paths, refresh, run_all
+from n2n_lib.lab import notebooks as tooling
+from n2n_lib.lab.notebooks import clean_metadata, main, notebook_paths, refresh, run_all
 from n2n_lib.paths import checkpoints_dir, figures_dir, project_root, results_dir
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""The HTML lab report (n2n_lib.report, `make report`)."""
+"""The HTML lab report (n2n_lib.lab.report, `make report`)."""
 
 import json
 import re
@@ -9,8 +9,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pytest
 
-from n2n_lib import report
-from n2n_lib.report import build_report, main, summary_bullets
+from n2n_lib.lab import report
+from n2n_lib.lab.report import build_report, main, summary_bullets
 
 SECTION_TITLES = [
     "Data",

@@ -1,6 +1,6 @@
 """The HTML lab report, rendered from what the executed notebooks wrote (``make report``; see notebook ``05_results``).
 
-``python -m n2n_lib.report [--profile quick] [--runs DIR] [--out FILE]`` reads ``results/`` (JSON and CSV), ``figures/``
+``python -m n2n_lib.lab.report [--profile quick] [--runs DIR] [--out FILE]`` reads ``results/`` (JSON and CSV), ``figures/``
 (PNG) and the executed notebooks in ``runs/<profile>/`` (their parameters and Summary bullets) and writes one
 self-contained HTML file, ``runs/<profile>/lab_report.html`` by default, with the sections of the student lab report:
 Data, Architecture, Training curve and PSNR, Tuning table, Inference across noise types, Conclusions, Limitations.
@@ -359,7 +359,7 @@ def write_report(
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m n2n_lib.report", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m n2n_lib.lab.report", description=__doc__.split("\n\n")[0])
     p.add_argument("--profile", default="quick", help="which run to report on: quick or full (default quick)")
     p.add_argument("--runs", type=Path, default=None, help="folder of executed notebooks (default runs/PROFILE)")
     p.add_argument("--out", type=Path, default=None, help="HTML file to write (default runs/PROFILE/lab_report.html)")

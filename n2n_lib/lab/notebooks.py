@@ -1,10 +1,10 @@
 """Run the lab's notebooks headless, and keep the committed ones clean.
 
-``python -m n2n_lib.notebooks run --profile quick`` executes ``notebooks/01_…`` to ``05_…`` in order with papermill
+``python -m n2n_lib.lab.notebooks run --profile quick`` executes ``notebooks/01_…`` to ``05_…`` in order with papermill
 (or only the notebooks named after it), writing the executed copies to ``runs/<profile>/`` (the notebooks themselves
 write ``data/``, ``checkpoints/``, ``results/`` and ``figures/``); ``make run`` calls it. A cell that raises stops the
 run with exit status 1 and one line naming the error; a bad profile or notebook path exits with status 2.
-``python -m n2n_lib.notebooks refresh [NOTEBOOK …]`` re-executes notebooks in place with their default (quick)
+``python -m n2n_lib.lab.notebooks refresh [NOTEBOOK …]`` re-executes notebooks in place with their default (quick)
 parameters and strips execution timestamps and run-specific metadata, so the committed outputs are what nbval compares
 against and diffs show only real changes.
 """
@@ -115,7 +115,7 @@ def refresh(paths: list[Path] | None = None, timeout: int = 900) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m n2n_lib.notebooks", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m n2n_lib.lab.notebooks", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="execute all notebooks with papermill into runs/PROFILE/")
     r.add_argument("--profile", default="quick", help="quick (minutes on a CPU) or full (GPU-scale budgets)")
