@@ -21,7 +21,15 @@ from n2n_lib.lab.expected import STRICT_ENV
 
 ROOT = Path(__file__).resolve().parent
 # What the notebooks and commands read from the project: linked, never written through.
-LINKED = ("pyproject.toml", "n2n_lib", "notebooks", "data/eval", "checkpoints/n2n_gaussian.pt", "checkpoints/README.md")
+LINKED = (
+    "pyproject.toml",
+    "n2n_lib",
+    "notebooks",
+    "data/eval",
+    "checkpoints/n2n_gaussian.pt",
+    "checkpoints/pretrained_quality.json",
+    "checkpoints/README.md",
+)
 
 
 def pytest_configure(config) -> None:

@@ -3,7 +3,8 @@
 For each σ every method sees the very same noisy images (`n2n_lib.baselines.noisy_eval_set`: image i of data/eval,
 sorted by name, gets Gaussian noise seeded with seed + i, unclipped) and is scored on whole images. The networks are
 blind (one model for σ ∈ [0, 50], never told σ); non-local means and CBM3D are told the true σ. Unless --quick, it
-also draws the models' training curves (loss and validation PSNR per epoch) into figures/fig_pretrained_training.
+writes the scores to checkpoints/pretrained_quality.json (notebook 05 and checkpoints/README.md quote it) and draws
+the models' training curves (loss and validation PSNR per epoch) into figures/fig_pretrained_training.
 
     .venv/bin/python benchmarks/pretrained_quality.py                      # n2n_gaussian (+ n2c_gaussian if there)
     .venv/bin/python benchmarks/pretrained_quality.py --quick --json       # σ 25, non-local means only: a smoke run
@@ -20,12 +21,14 @@ from n2n_lib.baselines import denoise_all, noisy_eval_set
 from n2n_lib.checkpoint import load_model
 from n2n_lib.data import eval_images
 from n2n_lib.hardware import configure_cpu_threads, pick_device
+from n2n_lib.io import save_json
 from n2n_lib.metrics import psnr
 from n2n_lib.paths import checkpoints_dir
 from n2n_lib.plotting import plot_history, save_figure
 
 MODELS = ("n2n_gaussian", "n2c_gaussian")
 FIGURE = "fig_pretrained_training"
+SCOREBOARD = "pretrained_quality.json"  # in checkpoints/, committed beside the models it scores
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -52,10 +55,12 @@ def run(args: argparse.Namespace) -> dict:
         }
         for name, (_, record) in models.items()
     }
-    if not args.quick:
+    result = {**environment(pick_device("cpu")), "seed": args.seed, "psnr": per_sigma, "training": training}
+    if not args.quick:  # the scoreboard notebook 05 and checkpoints/README.md quote, and the training curves
+        save_json(result, checkpoints_dir() / SCOREBOARD)
         histories = {name: record["history"] for name, (_, record) in models.items()}
         save_figure(plot_history(histories, title="shipped models: training on data/photos crops"), FIGURE)
-    return {**environment(pick_device("cpu")), "seed": args.seed, "psnr": per_sigma, "training": training}
+    return result
 
 
 def print_table(result: dict) -> None:
