@@ -1,9 +1,10 @@
 """The HTML lab report, rendered from what the executed notebooks wrote (``make report``; see notebook ``05_results``).
 
-``python -m n2n_lib.lab.report [--profile quick] [--runs DIR] [--out FILE]`` reads ``results/`` (JSON and CSV), ``figures/``
-(PNG) and the executed notebooks in ``runs/<profile>/`` (their parameters and Summary bullets) and writes one
-self-contained HTML file, ``runs/<profile>/lab_report.html`` by default, with the sections of the student lab report:
-Data, Architecture, Training curve and PSNR, Tuning table, Inference across noise types, Conclusions, Limitations.
+``python -m n2n_lib.lab.report [--profile quick] [--runs DIR] [--out FILE]`` reads ``results/`` (JSON and CSV),
+``figures/`` (PNG) and the executed notebooks in ``runs/<profile>/`` (their parameters and Summary bullets) and writes
+one self-contained HTML file, ``runs/<profile>/lab_report.html`` by default, with the sections of the student lab
+report: Data, Architecture, Training curve and PSNR, Tuning table, Inference across noise types, Conclusions,
+Limitations.
 Figures are embedded as base64 PNG, so the file can be mailed or uploaded on its own. An input that is missing or
 unreadable becomes a note in its section saying which notebook writes it; the report is still written.
 """
