@@ -8,9 +8,11 @@ optimisation step at a time; `fit` drives it epoch by epoch and the throughput b
 Speed settings: channels_last everywhere; bf16 autocast on CUDA and on CPUs that compute bf16 in hardware
 (`n2n_lib.hardware.use_bf16`); fused optimizer steps and cudnn autotuning on CUDA; ``torch.compile`` behind
 ``TrainConfig.compile``.
-Each epoch ends with a validation pass against clean patches; the checkpoint with the best validation PSNR
-is kept, because training on few images overfits (held-out PSNR rises, then falls). A resume file written after every
-epoch holds the model, optimizer, scheduler and random-generator states, so an interrupted run continues exactly.
+`fit` takes either report-style patch pairs (`n2n_lib.pairs.PairData`) or whole photos (`n2n_lib.crops.PhotoData`, a
+fresh random crop per sample). Each epoch ends with a validation pass against clean patches; the checkpoint with the
+best validation PSNR is kept, because training on few images overfits (held-out PSNR rises, then falls). A resume file
+written after every epoch holds the model, optimizer, scheduler and random-generator states, so an interrupted run
+continues exactly.
 """
 
 from __future__ import annotations
@@ -128,15 +130,16 @@ class _Batches:
     ):
         self.config, self.gen = config, generator
         self.spec = parse_noise(config.noise) if config.noise is not None else None
-        self.augment = AugmentConfig(
-            flips=config.flips, swap=config.swap and config.targets == "noisy", color=config.color
-        )
         self.photos = data.train.to(device) if isinstance(data, PhotoData) else None
+        self.augment = AugmentConfig(
+            flips=config.flips and self.photos is None,  # photo crops get `dihedral`: flips and 90° rotations at once
+            swap=config.swap and config.targets == "noisy",
+            color=config.color,
+        )
         if self.photos is not None:
             if self.spec is None:
                 raise InputError("training on whole photos needs a noise spec for fresh noise (e.g. gaussian:0-50).")
             self.crop = data.crop
-            self.augment.flips = False  # `dihedral` below does flips and 90° rotations in one go
             return
         needs_clean = self.spec is not None or config.targets == "clean"
         if needs_clean and data.train_clean is None:
