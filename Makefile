@@ -39,7 +39,7 @@ test: setup lint
 # The notebooks under nbval once per numerics configuration a student's CPU may have, each on one thread (so it also
 # differs from make test's two): bf16 as here; fp32; bf16 without AMX (AVX512-BF16 only, like AMD EPYC); an AVX2-only
 # CPU (fp32, as precision "auto" picks there). Every trained number must stay inside its band (n2n_lib/lab/expected.py)
-# in each. 7-22 minutes per configuration on this 2-core machine; N2N_LAB_EXPECT_LOG=FILE collects the numbers.
+# in each. 15-25 minutes per configuration on a 2-core Xeon; N2N_LAB_EXPECT_LOG=FILE collects the numbers.
 NUMERICS := "" "N2N_LAB_PRECISION=fp32" "ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16" \
 	"ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 N2N_LAB_PRECISION=fp32"
 test-numerics: setup
