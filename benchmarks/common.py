@@ -18,12 +18,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from n2n_lib.baselines import noisy_eval_set
-from n2n_lib.data import eval_images
 from n2n_lib.errors import InputError
+from n2n_lib.evaluate import eval_images, evaluate_set, noisy_eval_set
 from n2n_lib.hardware import native_bf16_cpu
-from n2n_lib.inference import denoise
-from n2n_lib.metrics import psnr
 from n2n_lib.pairs import PairData, load_pairs, prepare
 
 
@@ -72,12 +69,11 @@ def prepared_pairs(n_train: int, n_val: int, patch: int, noise: str, seed: int) 
 def eval_psnr(model: nn.Module, noise: str, precision: str = "fp32", seed: int = 0) -> dict[str, float]:
     """PSNR in dB (unrounded) of `denoise(model, ·, precision=precision)` on each data/eval photo at native size.
 
-    Photo i (sorted by name) gets `noise` from a generator seeded with seed + i, as `evaluate_folder` does.
+    The evaluation protocol of `n2n_lib.evaluate` (photo i in name order gets `noise` seeded with seed + i), so the
+    numbers are those of ``python -m n2n_lib evaluate`` before rounding.
     """
-    return {
-        name: psnr(denoise(model, noisy[None], precision=precision), clean[None]).item()  # (1, 3, H, W) each
-        for name, clean, noisy in noisy_eval_set(eval_images(), noise, seed)
-    }
+    report = evaluate_set(model, noisy_eval_set(eval_images(), noise, seed), precision, with_ssim=False, rounded=False)
+    return {name: scores["psnr"] for name, scores in report["images"].items()}
 
 
 def print_json(record: dict) -> None:

@@ -22,8 +22,9 @@ from common import environment, eval_psnr, finish, median, sync
 from tqdm.auto import tqdm
 
 from n2n_lib.checkpoint import load_model
-from n2n_lib.data import eval_images, to_float
+from n2n_lib.data import to_float
 from n2n_lib.errors import InputError
+from n2n_lib.evaluate import center_crop, eval_images
 from n2n_lib.hardware import configure_cpu_threads, pick_device, use_bf16
 from n2n_lib.inference import denoise
 from n2n_lib.noise import add_noise
@@ -38,8 +39,7 @@ def test_image(size: int, seed: int) -> torch.Tensor:
     _, h, w = image.shape
     if size > min(h, w):
         raise InputError(f"--size {size} is larger than the test photo ({h}×{w}); use at most {min(h, w)}.")
-    top, left = (h - size) // 2, (w - size) // 2
-    clean = to_float(image[None, :, top : top + size, left : left + size])
+    clean = to_float(center_crop(image, size)[None])  # (1, 3, size, size)
     return add_noise(clean, NOISE, generator=torch.Generator().manual_seed(seed))
 
 

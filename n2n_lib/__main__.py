@@ -73,18 +73,20 @@ def _train(args: argparse.Namespace) -> None:
 
 def _evaluate(args: argparse.Namespace) -> None:
     from n2n_lib.checkpoint import load_model
-    from n2n_lib.inference import evaluate_folder
+    from n2n_lib.evaluate import evaluate_folder
 
     model, _ = load_model(args.checkpoint)
     report = evaluate_folder(model, args.images, args.noise, seed=args.seed)
     if args.json:
         print(json.dumps(report))
         return
-    width = max(len(name) for name in report["images"])
-    print(f"{'image':<{width}}  noisy PSNR  denoised PSNR   ({args.noise}, seed {args.seed})")
-    for name, r in report["images"].items():
-        print(f"{name:<{width}}  {r['noisy_psnr']:10.2f}  {r['psnr']:13.2f}")
-    print(f"{'mean':<{width}}  {report['mean_noisy_psnr']:10.2f}  {report['mean_psnr']:13.2f}")
+    width = max(len("image"), *map(len, report["images"]))
+    header = f"{'image':<{width}}  noisy PSNR  denoised PSNR  noisy SSIM  denoised SSIM"
+    print(f"{header}   ({args.noise}, seed {args.seed})")
+    means = {key.removeprefix("mean_"): value for key, value in report.items() if key.startswith("mean_")}
+    for name, r in [*report["images"].items(), ("mean", means)]:
+        psnrs, ssims = f"{r['noisy_psnr']:10.2f}  {r['psnr']:13.2f}", f"{r['noisy_ssim']:10.3f}  {r['ssim']:13.3f}"
+        print(f"{name:<{width}}  {psnrs}  {ssims}")
 
 
 def _denoise(args: argparse.Namespace) -> None:
@@ -162,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--quiet", action="store_true", help="no progress bars")
     s.set_defaults(func=_train)
 
-    s = sub.add_parser("evaluate", help="add noise to each image of a folder, denoise it and print PSNRs")
+    s = sub.add_parser("evaluate", help="add noise to each image of a folder, denoise it and print PSNR and SSIM")
     s.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
     s.add_argument("--images", type=Path, default=Path("data/eval"))
     s.add_argument("--noise", default="gaussian:25")

@@ -16,8 +16,9 @@ strength get it from the known σ, with the rule chosen on the embedded *validat
 | wavelet           | skimage.restoration.denoise_wavelet, BayesShrink  | sigma = s (YCbCr)                    |
 | CBM3D             | bm3d.bm3d_rgb (Dabov et al. 2007)                 | sigma_psd = s                        |
 
-`run_baselines` adds the same seeded noise to every image once and hands that one noisy image to every method, the
-trained networks included, so the table compares like with like.
+`run_baselines` takes its noisy images from `n2n_lib.evaluate.noisy_eval_set` (the seeded noise of ``python -m n2n_lib
+evaluate``) and hands each one noisy image to every method, the trained networks included, so the table compares like
+with like.
 """
 
 from __future__ import annotations
@@ -38,12 +39,10 @@ from skimage.restoration import denoise_nl_means, denoise_tv_chambolle, denoise_
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from n2n_lib import data
-from n2n_lib.data import to_float
 from n2n_lib.errors import InputError
+from n2n_lib.evaluate import noisy_eval_set
 from n2n_lib.inference import denoise
 from n2n_lib.metrics import psnr, ssim
-from n2n_lib.noise import add_noise, parse_noise
 
 Image = np.ndarray | Tensor
 
@@ -133,39 +132,6 @@ NOISY_LABEL = "noisy input"
 COLUMNS = ("method", "PSNR", "SSIM", "seconds_per_image")
 
 
-def center_crop(image: Tensor, size: int | None) -> Tensor:
-    """The central size×size part of a (C, H, W) image; the whole image when size is None."""
-    if size is None:
-        return image
-    _, h, w = image.shape
-    if not 16 <= size <= min(h, w):
-        raise InputError(f"crop={size} must be between 16 and the smallest image side ({min(h, w)}), or None.")
-    return data.center_crop(image, size)
-
-
-def noisy_eval_set(
-    images: Mapping[str, Tensor], noise: str, seed: int = 0, crop: int | None = None
-) -> list[tuple[str, Tensor, Tensor]]:
-    """(name, clean, noisy) for each image: float (3, h, w) tensors, clean in [0, 1], noisy not clipped.
-
-    images: name → uint8 (3, H, W), e.g. `n2n_lib.data.eval_images()`. Image i (in the mapping's order) gets noise from
-    a generator seeded with ``seed + i``, as `n2n_lib.inference.evaluate_folder` does for the same images in name
-    order, so whole-image numbers here equal ``python -m n2n_lib evaluate``. crop: centre crop size, or None.
-    """
-    spec = parse_noise(noise)
-    if not images:
-        raise InputError("images is empty; pass name → uint8 (3, H, W) images such as n2n_lib.data.eval_images().")
-    out = []
-    for i, (name, image) in enumerate(images.items()):
-        if not isinstance(image, Tensor) or image.dtype != torch.uint8 or image.ndim != 3 or image.shape[0] != 3:
-            found = f"{image.dtype} {tuple(image.shape)}" if isinstance(image, Tensor) else type(image).__name__
-            raise InputError(f"image {name!r} must be a uint8 (3, H, W) tensor, got {found}.")
-        clean = center_crop(to_float(image), crop)  # (3, h, w)
-        noisy = add_noise(clean[None], spec, generator=torch.Generator().manual_seed(seed + i))[0]
-        out.append((name, clean, noisy))
-    return out
-
-
 def _check_methods(methods: Sequence[str] | None) -> list[str]:
     methods = list(CLASSICAL) if methods is None else list(methods)
     unknown = [m for m in methods if m not in CLASSICAL]
@@ -213,8 +179,9 @@ def run_baselines(
     images: name → uint8 (3, H, W). sigma: Gaussian noise std in 0-255 units, known to the methods that need it.
     methods: keys of `CLASSICAL` (default: all). extra: label → trained model (e.g. {"N2C": …, "N2N": …}).
     crop: evaluate centre crops of this size (fast) instead of whole images (None).
-    Every method sees the very same noisy image (`noisy_eval_set`). Columns: `COLUMNS`; PSNR rounded to 0.01 dB,
-    SSIM to 0.001, seconds to 3 significant digits. The first row is the noisy input itself.
+    Every method sees the very same noisy image (`n2n_lib.evaluate.noisy_eval_set`: image i in name order gets noise
+    seeded with seed + i). Columns: `COLUMNS`; PSNR rounded to 0.01 dB, SSIM to 0.001, seconds to 3 significant
+    digits. The first row is the noisy input itself.
     """
     if isinstance(sigma, bool) or not isinstance(sigma, int | float) or not 0 < sigma <= 255:
         raise InputError(f"sigma={sigma!r} must be a noise std in 0-255 units, 0 < sigma <= 255 (e.g. 25).")

@@ -30,6 +30,7 @@ from n2n_lib.paths import data_dir
 EMBEDDED_TRAIN = ("astronaut", "coffee", "chelsea", "rocket", "motorcycle", "china")
 EMBEDDED_VAL = ("flower", "grace_hopper")
 
+# The image files n2n-lab reads, everywhere: folder sources, training photos, evaluation folders (`n2n_lib.evaluate`).
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
 # Files that describe a photo folder (data/photos/manifest.csv, data/eval/SOURCES.md): skipped without a warning.
 DOCUMENTATION_FILES = frozenset({"manifest.csv", "SOURCES.md", "README.md", "README.txt", "LICENSE"})
@@ -105,21 +106,6 @@ def _embedded() -> dict[str, Tensor]:
 def embedded_images() -> dict[str, Tensor]:
     """The eight bundled photos, name -> uint8 (3, H, W), 300-600 px a side. Works offline; read once, then cached."""
     return {name: image.clone() for name, image in _embedded().items()}  # clones: callers may edit them in place
-
-
-def eval_images() -> dict[str, Tensor]:
-    """The evaluation photos in ``data/eval`` (see SOURCES.md there), file stem -> uint8 (3, H, W).
-
-    They are never used for training or validation.
-    """
-    return {path.stem: read_image(path) for path in sorted((data_dir() / "eval").glob("*.png"))}
-
-
-def center_crop(image: Tensor, size: int) -> Tensor:
-    """The central size×size window of `image` (..., H, W); a side shorter than `size` is kept whole."""
-    h, w = image.shape[-2:]
-    top, left = max(0, (h - size) // 2), max(0, (w - size) // 2)
-    return image[..., top : top + size, left : left + size]
 
 
 def _crops(image: Tensor, count: int, size: int, generator: torch.Generator | None) -> Tensor:

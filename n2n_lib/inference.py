@@ -1,29 +1,22 @@
-"""Denoising with a trained model: tensors, image files and whole folders.
+"""Denoising with a trained model: float image tensors in, denoised tensors out.
 
-Taught in notebook ``05_results``; behind ``python -m n2n_lib evaluate`` and ``denoise``. `denoise` runs a copy of the
-model in the fastest layout the hardware offers: bf16 weights in channels_last memory order where bf16 is native (CUDA,
-CPUs with AVX512-BF16/AMX), plain fp32 NCHW elsewhere (fp32 channels_last is slower on CPUs). bf16 changes the PSNR on
+Taught in notebook ``05_results``; behind ``python -m n2n_lib denoise`` and every evaluation (`n2n_lib.evaluate`).
+`denoise` runs a copy of the model in the fastest layout the hardware offers: bf16 weights in channels_last memory
+order where bf16 is native (CUDA, CPUs with AVX512-BF16/AMX), plain fp32 NCHW elsewhere (fp32 channels_last is slower
+on CPUs). bf16 changes the PSNR on
 data/eval by a few hundredths of a dB at most; benchmarks/inference_latency.py measures both the time and that change.
 """
 
 from __future__ import annotations
 
 import copy
-import os
 import weakref
-from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
-from n2n_lib.data import read_image, to_float
 from n2n_lib.errors import InputError
 from n2n_lib.hardware import configure_cpu_threads, use_bf16
-from n2n_lib.metrics import psnr
-from n2n_lib.noise import add_noise, parse_noise
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-
 
 PRECISIONS = ("auto", "fp32", "bf16")
 
@@ -77,36 +70,3 @@ def denoise(model: nn.Module, noisy: Tensor, batch_size: int = 64, precision: st
     net.train(was_training)
     out = torch.cat(outs).clamp_(0, 1).to(noisy.device)
     return out[0] if single else out
-
-
-def list_images(folder: str | os.PathLike) -> list[Path]:
-    """PNG and JPEG files directly in `folder`, sorted by name; InputError if there are none."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(f"image folder {folder} does not exist; pass a folder of PNG or JPEG files (e.g. data/eval).")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise InputError(f"image folder {folder} has no PNG or JPEG files; pass a folder of images (e.g. data/eval).")
-    return files
-
-
-def evaluate_folder(model: nn.Module, folder: str | os.PathLike, noise: str, seed: int = 0) -> dict:
-    """Add `noise` to every image of `folder` at its native size (grey → RGB), denoise, and measure PSNR.
-
-    Image i gets noise from a generator seeded with ``seed + i`` (files sorted by name), so results do not depend on
-    which other images are in the folder's prefix. Returns
-    ``{"images": {name: {"noisy_psnr", "psnr"}}, "mean_noisy_psnr", "mean_psnr"}`` with values in dB, rounded to 0.01.
-    """
-    spec = parse_noise(noise)
-    results = {}
-    for i, path in enumerate(list_images(folder)):
-        clean = to_float(read_image(path))[None]  # (1, 3, H, W)
-        gen = torch.Generator().manual_seed(seed + i)
-        noisy = add_noise(clean, spec, generator=gen)
-        out = denoise(model, noisy)
-        results[path.stem] = {
-            "noisy_psnr": round(psnr(noisy, clean).item(), 2),
-            "psnr": round(psnr(out, clean).item(), 2),
-        }
-    mean = lambda key: round(sum(r[key] for r in results.values()) / len(results), 2)  # noqa: E731
-    return {"images": results, "mean_noisy_psnr": mean("noisy_psnr"), "mean_psnr": mean("psnr")}

@@ -23,8 +23,9 @@ import torch
 from PIL import Image
 from torch import Tensor, nn
 
-from n2n_lib.data import center_crop, read_image, to_float, to_uint8
+from n2n_lib.data import read_image, to_float, to_uint8
 from n2n_lib.errors import InputError
+from n2n_lib.evaluate import center_crop
 from n2n_lib.inference import denoise
 from n2n_lib.metrics import psnr
 from n2n_lib.noise import NoiseSpec, add_noise
@@ -50,7 +51,7 @@ def renoise_and_denoise(model: nn.Module, clean: Tensor, sigma: float, seed: int
     a slider changes the amount of the same noise rather than drawing new noise. Returns a dict with ``noisy``,
     ``denoised`` and ``clean`` as uint8 (3, H, W) (the noisy image clipped to [0, 255] for display), ``sigma``, and
     ``noisy_psnr`` / ``denoised_psnr`` in dB against `clean` (floats, +inf for identical images). PSNRs are those of
-    `n2n_lib.inference.evaluate_folder`: the unclipped noisy input goes to the model and into the noisy PSNR.
+    `n2n_lib.evaluate.evaluate_folder`: the unclipped noisy input goes to the model and into the noisy PSNR.
     """
     sigma = float(sigma)
     if not 0 <= sigma <= 255:
@@ -143,7 +144,7 @@ def denoise_explorer(
     import ipywidgets as w
 
     if not images:
-        raise InputError("images is empty; pass a dict name → uint8 (3, H, W), e.g. n2n_lib.data.eval_images().")
+        raise InputError("images is empty; pass a dict name → uint8 (3, H, W), e.g. n2n_lib.evaluate.eval_images().")
     crops = {name: center_crop(image, crop) for name, image in images.items()}
     uploads: dict[str, dict] = {}
     cache: dict[str, bytes] = {}  # PNGs of the clean crops, encoded once

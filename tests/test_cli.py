@@ -23,11 +23,12 @@ def test_prepare_train_evaluate_end_to_end(cli, tmp_path):
     done = cli("evaluate", "--checkpoint", ckpt, "--images", "data/eval", "--noise", "gaussian:25", "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    assert set(report) == {"images", "mean_noisy_psnr", "mean_psnr"}
+    assert set(report) == {"images", "mean_noisy_psnr", "mean_psnr", "mean_noisy_ssim", "mean_ssim"}
     assert set(report["images"]) == {"barbara", "kodim23", "monarch", "sail", "tulips"}
     for values in report["images"].values():
-        assert set(values) == {"noisy_psnr", "psnr"}
+        assert set(values) == {"noisy_psnr", "psnr", "noisy_ssim", "ssim"}
         assert 19 < values["noisy_psnr"] < 23  # σ=25 on 8-bit photos: about 20.2 dB
+        assert 0 < values["noisy_ssim"] < 1 and 0 < values["ssim"] <= 1  # two batches of training: no quality yet
     expected = round(sum(v["psnr"] for v in report["images"].values()) / 5, 2)
     assert report["mean_psnr"] == pytest.approx(expected, abs=0.011)
 
@@ -80,7 +81,10 @@ USER_ERRORS = [
     ("not a checkpoint", lambda d, c, t: ["evaluate", "--checkpoint", str(d / "val_data.pkl")], ["not an n2n-lab"]),
     ("NaN weights", lambda d, c, t: ["evaluate", "--checkpoint", str(_nan_checkpoint(t))], ["NaN or infinite"]),
     ("bad noise spec", lambda d, c, t: ["evaluate", "--checkpoint", str(c), "--noise", "gauss:25"], ["gauss:25"]),
-    ("missing image folder", lambda d, c, t: ["evaluate", "--checkpoint", str(c), "--images", str(t)], ["no PNG"]),
+    ("empty image folder", lambda d, c, t: ["evaluate", "--checkpoint", str(c), "--images", str(t)],
+     ["holds no images", "pass another folder"]),
+    ("missing image folder", lambda d, c, t: ["evaluate", "--checkpoint", str(c), "--images", str(t / "nowhere")],
+     ["nowhere does not exist"]),
     ("unknown source", lambda d, c, t: ["prepare", "--source", "mnist", "--out", str(t / "o")], ["mnist"]),
     ("empty folder source", lambda d, c, t: ["prepare", "--source", f"folder:{t}", "--out", str(t / "o")],
      ["no readable images"]),

@@ -14,6 +14,7 @@ from PIL import Image
 from n2n_lib import data
 from n2n_lib import pairs as pairing
 from n2n_lib.errors import InputError
+from n2n_lib.evaluate import eval_images
 
 
 class _WritesMarker:
@@ -237,7 +238,7 @@ def test_embedded_source_and_disjoint_validation():
     assert split.train.shape == (6250, 3, 32, 32) and split.train.dtype == torch.uint8
     assert split.val.shape == (500, 3, 32, 32) and split.source == "embedded"
     assert not set(data.EMBEDDED_TRAIN) & set(data.EMBEDDED_VAL)
-    photos, evaluation = data.embedded_images(), data.eval_images()
+    photos, evaluation = data.embedded_images(), eval_images()
     assert set(photos) == set(data.EMBEDDED_TRAIN) | set(data.EMBEDDED_VAL)
     assert sorted(evaluation) == ["barbara", "kodim23", "monarch", "sail", "tulips"]
     for name, image in photos.items():
