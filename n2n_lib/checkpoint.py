@@ -1,9 +1,16 @@
-"""Checkpoints: trained weights with the configuration and history that produced them.
+"""Checkpoints: trained weights with the configuration and history that produced them, and the resume state.
 
-Taught in notebook ``03_training``. A checkpoint is a plain dict of tensors, numbers, strings and lists, written
-atomically and read back with ``torch.load(..., weights_only=True)`` — so a checkpoint from a stranger cannot run code
-on your machine. Keys: ``format``, ``model_config``, ``model_state``, ``train_config``, ``history``, ``epoch``,
-``val_psnr``, ``data``.
+Taught in notebook ``03_training``. Both files are plain dicts of tensors, numbers, strings and lists, written
+atomically and read back with ``torch.load(..., weights_only=True)`` — so a file from a stranger cannot run code on
+your machine.
+
+* The best-model checkpoint (``model.pt``), keys: ``format``, ``model_config``, ``model_state``, ``train_config``,
+  ``history``, ``epoch``, ``val_psnr``, ``data``.
+* The resume state (``model.resume.pt``, `resume_path`), rewritten by `train.fit` after every epoch so an interrupted
+  run continues exactly: ``format``, the same ``model_config``, ``train_config`` and ``data``, the trainer's
+  ``model_state``, ``optimizer``, ``scheduler``, ``order_gen`` and ``noise_gen`` (`train.Trainer.state_dict`), and the
+  run's ``history``, ``epoch`` (epochs done), ``best_epoch`` and ``val_psnr`` (the best so far). Files written before
+  the ``format`` field existed (version 0: the same keys, no ``format``) still load.
 """
 
 from __future__ import annotations
@@ -21,6 +28,12 @@ from n2n_lib.model import UNet, UNetConfig
 
 FORMAT = "n2n-lab-checkpoint-v1"
 FIX = "train one with `python -m n2n_lib train` or pass another file"
+RESUME_FORMAT = "n2n-lab-resume-v1"
+RESUME_KEYS = (  # besides format, model_config, train_config and data
+    *("model_state", "optimizer", "scheduler", "order_gen", "noise_gen"),  # train.Trainer.state_dict
+    *("history", "epoch", "best_epoch", "val_psnr"),
+)
+RESUME_FIX = "delete it and start a fresh run without resume"
 
 
 def save_checkpoint(path: str | os.PathLike, model: nn.Module, **extra: Any) -> Path:
@@ -56,3 +69,51 @@ def load_model(path: str | os.PathLike, device: str = "cpu") -> tuple[UNet, dict
             f"it diverged. Train again with a lower learning rate, or {FIX}."
         )
     return model.to(device).eval(), ckpt
+
+
+def resume_path(checkpoint: str | os.PathLike) -> Path:
+    """Where `train.fit` keeps the resume state for `checkpoint` (``model.pt`` → ``model.resume.pt``)."""
+    checkpoint = Path(checkpoint)
+    return checkpoint.with_name(checkpoint.stem + ".resume.pt")
+
+
+def save_resume(path: str | os.PathLike, trainer_state: dict[str, Any], **extra: Any) -> Path:
+    """Write a resume state atomically: `trainer_state` (`train.Trainer.state_dict`) plus `extra` entries.
+
+    extra: model_config, train_config and data (what `load_resume` checks against), and the run's history, epoch
+    (epochs done), best_epoch and val_psnr (the best validation PSNR so far, in dB).
+    """
+    return save_torch({"format": RESUME_FORMAT, **trainer_state, **extra}, path)
+
+
+def load_resume(path: str | os.PathLike, record: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Load and validate the resume state at `path` (weights_only); returns the dict `save_resume` wrote.
+
+    Accepts version 1 (``format`` = RESUME_FORMAT) and version 0 (written before the ``format`` field: the same keys
+    without it). record: the model_config and train_config dicts of the run that wants to continue; the resume state
+    must have been made with the same ones, except for where it runs (``device``) and whether it is compiled
+    (``compile``), which do not change what is learned. None skips that check.
+    """
+    if not Path(path).exists():
+        raise InputError(f"resume state {path} does not exist; start a fresh run without resume.")
+    state = load_torch(path, what="resume state", fix=RESUME_FIX)
+    fmt = state.get("format") if isinstance(state, dict) else None
+    version0 = isinstance(state, dict) and fmt is None and "optimizer" in state
+    if fmt != RESUME_FORMAT and not version0:
+        found = f"format {fmt!r}" if fmt is not None else f"a {type(state).__name__} without a format field"
+        raise InputError(
+            f"resume state {path} is not an n2n-lab resume file ({found}, expected format {RESUME_FORMAT!r}); "
+            f"{RESUME_FIX}."
+        )
+    missing = [k for k in RESUME_KEYS if k not in state]
+    if missing:
+        raise InputError(f"resume state {path} lacks {', '.join(missing)}; {RESUME_FIX}.")
+    for key in ("model_config", "train_config") if record is not None else ():
+        saved, now = state.get(key, {}), record[key]
+        diff = sorted(k for k in set(saved) | set(now) if k not in {"device", "compile"} and saved.get(k) != now.get(k))
+        if diff:
+            raise InputError(
+                f"resume state {path} was made with a different {key} ({', '.join(diff)} differ); "
+                f"use the same settings as the interrupted run, or {RESUME_FIX}."
+            )
+    return state

@@ -1,18 +1,18 @@
 """The one training loop, for Noise2Noise (noisy targets) and Noise2Clean (clean targets).
 
-Taught in notebook ``03_training``; notebooks, the CLI, the tuner and the benchmarks all call `fit`. The dataset lives
-on the training device and every batch — indexing, augmentation, noise — is produced there as whole-batch tensor
-operations, with no per-sample Python loop and no DataLoader (measured in benchmarks/train_throughput.py: a
-DataLoader over single samples is the slow part of a typical implementation). `Trainer` holds one run and takes one
-optimisation step at a time; `fit` drives it epoch by epoch and the throughput benchmark times the very same `step`.
+Taught in notebook ``03_training``; notebooks, the CLI, the tuner and the benchmarks all call `fit`. `TrainConfig`
+says how to train; `Trainer` holds one run (model, optimizer, learning-rate schedule) and takes one optimisation step
+at a time; `fit` drives it epoch by epoch and the throughput benchmark times the very same `step`. Every batch is made
+on the training device by `n2n_lib.batches.Batches` (indexing, crops, augmentation, fresh noise as whole-batch tensor
+operations, no DataLoader), and each epoch is scored by `n2n_lib.batches.validate`.
 Speed settings: channels_last everywhere; bf16 autocast on CUDA and on CPUs that compute bf16 in hardware
 (`n2n_lib.hardware.use_bf16`); fused optimizer steps and cudnn autotuning on CUDA; ``torch.compile`` behind
 ``TrainConfig.compile``.
 `fit` takes either report-style patch pairs (`n2n_lib.pairs.PairData`) or whole photos (`n2n_lib.crops.PhotoData`, a
 fresh random crop per sample). Each epoch ends with a validation pass against clean patches; the checkpoint with the
-best validation PSNR is kept, because training on few images overfits (held-out PSNR rises, then falls). A resume file
-written after every epoch holds the model, optimizer, scheduler and random-generator states, so an interrupted run
-continues exactly.
+best validation PSNR is kept, because training on few images overfits (held-out PSNR rises, then falls). A resume state
+written after every epoch (`n2n_lib.checkpoint.save_resume`) holds the model, optimizer, scheduler and
+random-generator states, so an interrupted run continues exactly.
 """
 
 from __future__ import annotations
@@ -21,24 +21,22 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from n2n_lib.augment import AugmentConfig, augment
-from n2n_lib.checkpoint import read_checkpoint, save_checkpoint
-from n2n_lib.crops import PhotoData, dihedral
-from n2n_lib.data import to_float
+from n2n_lib.batches import Batches, validate, validation_set
+from n2n_lib.checkpoint import RESUME_FIX, load_resume, read_checkpoint, resume_path, save_checkpoint, save_resume
+from n2n_lib.crops import PhotoData
 from n2n_lib.errors import InputError
 from n2n_lib.hardware import configure_cpu_threads, pick_device, use_bf16
-from n2n_lib.io import load_torch, save_torch
 from n2n_lib.losses import default_loss, get_loss
-from n2n_lib.metrics import psnr
 from n2n_lib.model import UNet, UNetConfig
-from n2n_lib.noise import add_noise, parse_noise
+from n2n_lib.noise import parse_noise
 from n2n_lib.pairs import PairData
 
 
@@ -113,95 +111,15 @@ def rampdown_factor(step: int, total: int, rampdown: float) -> float:
     return (0.5 + 0.5 * math.cos(math.pi * min(t, 1.0))) ** 2
 
 
-def resume_path(checkpoint: str | os.PathLike) -> Path:
-    """Where `fit` keeps the resume state for `checkpoint` (``model.pt`` → ``model.resume.pt``)."""
-    checkpoint = Path(checkpoint)
-    return checkpoint.with_name(checkpoint.stem + ".resume.pt")
-
-
 HISTORY_KEYS = ("epoch", "train_loss", "val_loss", "val_psnr", "lr", "seconds")
-
-
-class _Batches:
-    """Makes (source, target, clean) float batches on the device from the stored uint8 tensors."""
-
-    def __init__(
-        self, data: PairData | PhotoData, config: TrainConfig, device: torch.device, generator: torch.Generator
-    ):
-        self.config, self.gen = config, generator
-        self.spec = parse_noise(config.noise) if config.noise is not None else None
-        self.photos = data.train.to(device) if isinstance(data, PhotoData) else None
-        self.augment = AugmentConfig(
-            flips=config.flips and self.photos is None,  # photo crops get `dihedral`: flips and 90° rotations at once
-            swap=config.swap and config.targets == "noisy",
-            color=config.color,
-        )
-        if self.photos is not None:
-            if self.spec is None:
-                raise InputError("training on whole photos needs a noise spec for fresh noise (e.g. gaussian:0-50).")
-            self.crop = data.crop
-            return
-        needs_clean = self.spec is not None or config.targets == "clean"
-        if needs_clean and data.train_clean is None:
-            why = "fresh synthetic noise" if self.spec is not None else "clean targets (Noise2Clean)"
-            raise InputError(
-                f"{why} needs clean training patches, but dataset {data.meta.get('source', '?')} has "
-                "none (noisy pairs only); train on the stored pairs with noise=None and targets='noisy'."
-            )
-        self.a = data.train_a.to(device) if self.spec is None else None
-        self.b = data.train_b.to(device) if self.spec is None else None
-        self.clean = data.train_clean.to(device) if data.train_clean is not None else None
-
-    def _clean(self, idx: Tensor) -> Tensor | None:
-        if self.photos is None:
-            return to_float(self.clean[idx]) if self.clean is not None else None  # (B, 3, H, W)
-        crops = self.photos.crops(idx % len(self.photos), self.crop, self.gen)  # (B, 3, crop, crop) uint8
-        if self.config.flips:
-            u = torch.rand(idx.shape[0], 3, generator=self.gen, device=idx.device)
-            crops = dihedral([crops], u)[0]
-        return to_float(crops)
-
-    def __call__(self, idx: Tensor) -> tuple[Tensor, Tensor]:
-        clean = self._clean(idx)
-        if self.spec is None:
-            source = to_float(self.a[idx])
-            target = to_float(self.b[idx]) if self.config.targets == "noisy" else clean
-        else:
-            source = add_noise(clean, self.spec, generator=self.gen)
-            target = add_noise(clean, self.spec, generator=self.gen) if self.config.targets == "noisy" else clean
-        source, target, _ = augment(source, target, self.augment, generator=self.gen)
-        return source, target
-
-
-def _validation_set(data: PairData | PhotoData, config: TrainConfig, device: torch.device) -> tuple[Tensor, Tensor]:
-    """(noisy, clean) float validation tensors; with a noise spec the noisy side is drawn once, seeded, from it."""
-    clean = to_float(data.val_clean.to(device))
-    if config.noise is None:
-        return to_float(data.val_noisy.to(device)), clean
-    gen = torch.Generator(device=device).manual_seed(config.seed + 2)
-    return add_noise(clean, config.noise, generator=gen), clean
-
-
-@torch.no_grad()
-def validate(
-    model: nn.Module, noisy: Tensor, clean: Tensor, autocast: dict, batch_size: int = 256
-) -> tuple[float, float]:
-    """(mean squared error against clean, mean PSNR in dB) of `model` on the validation tensors."""
-    model.eval()
-    preds = []
-    for i in range(0, noisy.shape[0], batch_size):
-        with torch.autocast(**autocast):
-            preds.append(model(noisy[i : i + batch_size].contiguous(memory_format=torch.channels_last)).float())
-    model.train()
-    pred = torch.cat(preds)
-    return (pred - clean).pow(2).mean().item(), psnr(pred, clean).item()
 
 
 class Trainer:
     """One training run's model, optimizer, learning-rate schedule and batch maker; `step` is one optimisation step.
 
-    `fit` drives a Trainer epoch by epoch; benchmarks/train_throughput.py times `step` directly, so the benchmark
-    measures exactly the code that trains. The model's initial weights come from ``torch.manual_seed(config.seed)``.
+    `fit` drives a Trainer epoch by epoch (`train_epoch`) and saves its `state_dict` in the resume state;
+    benchmarks/train_throughput.py times `step` directly, so the benchmark measures exactly the code that trains. The
+    model's initial weights come from ``torch.manual_seed(config.seed)``.
     """
 
     def __init__(self, data: PairData | PhotoData, model_config: UNetConfig, config: TrainConfig):
@@ -237,7 +155,7 @@ class Trainer:
         )
         self.order_gen = torch.Generator().manual_seed(config.seed)  # batch order, on the CPU
         self.noise_gen = torch.Generator(device=device).manual_seed(config.seed + 1)  # noise and augmentation
-        self.batches = _Batches(data, config, device, self.noise_gen)
+        self.batches = Batches(data, config, device, self.noise_gen)
         self.loss_fn = get_loss(config.loss_name)
 
     def epoch_order(self) -> Tensor:
@@ -261,6 +179,93 @@ class Trainer:
         self.sched.step()
         return loss.detach()
 
+    def train_epoch(self, epoch: int) -> Tensor:
+        """Run epoch `epoch` (0-based): every batch of a fresh `epoch_order`, one `step` each.
+
+        Returns the mean batch loss as a 0-dim tensor on the device, still unread so the device need not wait.
+        """
+        order = self.epoch_order()  # (steps, batch_size)
+        running = torch.zeros((), device=self.device)
+        for step in range(self.steps):
+            running += self.step(order[step], (epoch * self.steps + step) / self.total)
+        return running / self.steps
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything training changes: weights, optimizer moments, schedule position and both generators' states."""
+        return {
+            "model_state": self.model.state_dict(),
+            "optimizer": self.opt.state_dict(),
+            "scheduler": self.sched.state_dict(),
+            "order_gen": self.order_gen.get_state(),
+            "noise_gen": self.noise_gen.get_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what `state_dict` returned, so the next `train_epoch` continues the saved run exactly."""
+        self.model.load_state_dict(state["model_state"])
+        self.opt.load_state_dict(state["optimizer"])
+        self.sched.load_state_dict(state["scheduler"])
+        self.order_gen.set_state(state["order_gen"])
+        self.noise_gen.set_state(state["noise_gen"])
+
+
+@dataclass
+class _Progress:
+    """Where a run stands: its history, the epochs done, and the best validation PSNR (dB) with those weights."""
+
+    history: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in HISTORY_KEYS})
+    epoch: int = 0
+    best_epoch: int = 0
+    best_psnr: float = -math.inf
+    best_state: dict[str, Tensor] | None = None  # a CPU copy of the best weights
+
+    def add(self, row: dict[str, float], model: nn.Module) -> bool:
+        """Append one epoch's history `row`; copy `model`'s weights if its PSNR is the best so far (returns True)."""
+        for k in HISTORY_KEYS:
+            self.history[k].append(row[k])
+        self.epoch = row["epoch"]
+        if not row["val_psnr"] > self.best_psnr:
+            return False
+        self.best_epoch, self.best_psnr = row["epoch"], row["val_psnr"]
+        self.best_state = {k: v.detach().clone().cpu() for k, v in model.state_dict().items()}
+        return True
+
+    def records(self) -> dict[str, Any]:
+        """The entries of the resume state that describe the run (`n2n_lib.checkpoint.save_resume`)."""
+        return {"history": self.history, "epoch": self.epoch, "best_epoch": self.best_epoch, "val_psnr": self.best_psnr}
+
+
+def _resume(trainer: Trainer, checkpoint: str | os.PathLike, record: dict) -> _Progress:
+    """Restore `trainer` from the resume state beside `checkpoint`; returns the interrupted run's progress."""
+    path = resume_path(checkpoint)
+    state = load_resume(path, record)
+    try:
+        trainer.load_state_dict(state)
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        first = str(exc).strip().splitlines()[0][:200]
+        raise InputError(f"resume state {path} does not fit this model ({first}); {RESUME_FIX}.") from exc
+    best = read_checkpoint(checkpoint)["model_state"]
+    return _Progress(state["history"], state["epoch"], state["best_epoch"], state["val_psnr"], best)
+
+
+def _epoch_row(
+    trainer: Trainer, epoch: int, train_loss: Tensor, val_loss: float, val_psnr: float, t0: float
+) -> dict[str, float]:
+    """One history row (HISTORY_KEYS) for epoch `epoch` (1-based), begun at ``time.perf_counter()`` = `t0`.
+
+    Raises FloatingPointError, with the fix, when a loss or the PSNR is not finite: the run diverged.
+    """
+    lr = trainer.opt.param_groups[0]["lr"]
+    row = dict(
+        zip(HISTORY_KEYS, (epoch, train_loss.item(), val_loss, val_psnr, lr, time.perf_counter() - t0), strict=True)
+    )
+    if not all(math.isfinite(row[k]) for k in ("train_loss", "val_loss", "val_psnr")):
+        raise FloatingPointError(
+            f"training diverged at epoch {epoch} (loss {row['train_loss']}); "
+            f"lower the learning rate (lr={trainer.config.lr})."
+        )
+    return row
+
 
 def fit(
     data: PairData | PhotoData,
@@ -282,96 +287,36 @@ def fit(
     config.validate()
     if resume and checkpoint is None:
         raise InputError("resume=True needs the checkpoint path of the interrupted run.")
-    trainer = Trainer(data, model_config, config)
-    model, opt, sched, device = trainer.model, trainer.opt, trainer.sched, trainer.device
-    steps, total = trainer.steps, trainer.total
-    val_noisy, val_clean = _validation_set(data, config, device)
-
-    history: dict[str, list[float]] = {k: [] for k in HISTORY_KEYS}
-    best_epoch, best_psnr, start = 0, -math.inf, 0
-    best_state = None
     record = {"model_config": model_config.to_dict(), "train_config": asdict(config), "data": dict(data.meta)}
-    if resume:
-        state = _load_resume(checkpoint, record)
-        model.load_state_dict(state["model_state"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        trainer.order_gen.set_state(state["order_gen"])
-        trainer.noise_gen.set_state(state["noise_gen"])
-        history, best_epoch, best_psnr, start = state["history"], state["best_epoch"], state["val_psnr"], state["epoch"]
-        best_state = read_checkpoint(checkpoint)["model_state"]
+    trainer = Trainer(data, model_config, config)  # model, optimizer, learning-rate schedule, batch maker
+    model = trainer.model
+    val_noisy, val_clean = validation_set(data, config, trainer.device)
+    run = _resume(trainer, checkpoint, record) if resume else _Progress()
 
-    epochs = tqdm(range(start, config.epochs), desc="epochs", disable=not progress, initial=start, total=config.epochs)
+    done = run.epoch  # epochs already trained: 0, or those of the interrupted run
+    epochs = tqdm(range(done, config.epochs), desc="epochs", disable=not progress, initial=done, total=config.epochs)
     for epoch in epochs:
         t0 = time.perf_counter()
-        order = trainer.epoch_order()  # (steps, batch_size)
-        running = torch.zeros((), device=device)
-        for step in range(steps):
-            running += trainer.step(order[step], (epoch * steps + step) / total)
+        train_loss = trainer.train_epoch(epoch)  # read only after validation, so the device never waits for us
         val_loss, val_psnr = validate(model, val_noisy, val_clean, trainer.autocast)
-        row = {
-            "epoch": epoch + 1,
-            "train_loss": (running / steps).item(),
-            "val_loss": val_loss,
-            "val_psnr": val_psnr,
-            "lr": opt.param_groups[0]["lr"],
-            "seconds": time.perf_counter() - t0,
-        }
-        if not all(math.isfinite(row[k]) for k in ("train_loss", "val_loss", "val_psnr")):
-            raise FloatingPointError(
-                f"training diverged at epoch {epoch + 1} (loss {row['train_loss']}); "
-                f"lower the learning rate (lr={config.lr})."
-            )
-        for k in HISTORY_KEYS:
-            history[k].append(row[k])
-        if val_psnr > best_psnr:
-            best_epoch, best_psnr = epoch + 1, val_psnr
-            best_state = {k: v.detach().clone().cpu() for k, v in model.state_dict().items()}
-            if checkpoint is not None:
-                save_checkpoint(checkpoint, model, **record, history=history, epoch=best_epoch, val_psnr=best_psnr)
+        row = _epoch_row(trainer, epoch + 1, train_loss, val_loss, val_psnr, t0)
+        improved = run.add(row, model)
         if checkpoint is not None:
-            save_torch(
-                {
-                    **record,
-                    "model_state": model.state_dict(),
-                    "optimizer": opt.state_dict(),
-                    "scheduler": sched.state_dict(),
-                    "order_gen": trainer.order_gen.get_state(),
-                    "noise_gen": trainer.noise_gen.get_state(),
-                    "history": history,
-                    "epoch": epoch + 1,
-                    "best_epoch": best_epoch,
-                    "val_psnr": best_psnr,
-                },
-                resume_path(checkpoint),
-            )
+            if improved:
+                save_checkpoint(
+                    checkpoint, model, **record, history=run.history, epoch=run.best_epoch, val_psnr=run.best_psnr
+                )
+            save_resume(resume_path(checkpoint), trainer.state_dict(), **record, **run.records())
         epochs.set_postfix(loss=f"{row['train_loss']:.4f}", val_psnr=f"{val_psnr:.2f}")
         if on_epoch is not None:
             on_epoch(row)
 
     if checkpoint is not None:  # the final history also goes into the best checkpoint
-        model_best = UNet(model_config)
-        model_best.load_state_dict(best_state)
-        save_checkpoint(checkpoint, model_best, **record, history=history, epoch=best_epoch, val_psnr=best_psnr)
-    model.load_state_dict(best_state)
+        best = UNet(model_config)
+        best.load_state_dict(run.best_state)
+        save_checkpoint(checkpoint, best, **record, history=run.history, epoch=run.best_epoch, val_psnr=run.best_psnr)
+    model.load_state_dict(run.best_state)
     model.eval()
-    return FitResult(model, history, best_epoch, best_psnr, Path(checkpoint) if checkpoint else None, str(device))
-
-
-def _load_resume(checkpoint: str | os.PathLike, record: dict) -> dict:
-    """Load the resume state next to `checkpoint` and check it belongs to the same configuration."""
-    path = resume_path(checkpoint)
-    fix = "start a fresh run without resume"
-    state = load_torch(path, what="resume state", fix=fix)
-    if not isinstance(state, dict) or "optimizer" not in state:
-        raise InputError(f"resume state {path} is not an n2n-lab resume file; {fix}.")
-    ignore = {"device", "compile"}  # where it runs and whether it is compiled do not change what is learned
-    for key in ("model_config", "train_config"):
-        saved, now = state.get(key, {}), record[key]
-        diff = sorted(k for k in set(saved) | set(now) if k not in ignore and saved.get(k) != now.get(k))
-        if diff:
-            raise InputError(
-                f"resume state {path} was made with a different {key} ({', '.join(diff)} differ); "
-                f"use the same settings as the interrupted run, or {fix}."
-            )
-    return state
+    return FitResult(
+        model, run.history, run.best_epoch, run.best_psnr, Path(checkpoint) if checkpoint else None, str(trainer.device)
+    )

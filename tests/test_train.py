@@ -5,8 +5,9 @@ import math
 import pytest
 import torch
 
-from n2n_lib.checkpoint import load_model, read_checkpoint
+from n2n_lib.checkpoint import load_model, load_resume, read_checkpoint
 from n2n_lib.errors import InputError
+from n2n_lib.io import load_torch
 from n2n_lib.metrics import psnr
 from n2n_lib.pairs import PairData, load_pairs
 from n2n_lib.train import TrainConfig, fit, rampdown_factor, resume_path
@@ -57,7 +58,23 @@ def test_checkpoint_keeps_the_best_model_and_loads_weights_only(data, tmp_path):
     assert not list(tmp_path.glob(".*.tmp")), "no temporary files are left behind"
 
 
-def test_interrupted_run_resumes_to_the_same_weights(data, tmp_path):
+def write_version0_resume(path) -> None:
+    """Rewrite the resume state at `path` exactly as train.fit wrote it before the format field (version 0).
+
+    That writer was ``save_torch({**record, "model_state": …, "optimizer": …, "scheduler": …, "order_gen": …,
+    "noise_gen": …, "history": …, "epoch": …, "best_epoch": …, "val_psnr": …}, resume_path(checkpoint))`` with
+    ``record = {"model_config": …, "train_config": …, "data": …}``: the same entries as today, in this order, no format.
+    """
+    state = load_torch(path)
+    assert state.pop("format") == "n2n-lab-resume-v1"
+    version0 = ("model_config", "train_config", "data", "model_state", "optimizer", "scheduler", "order_gen")
+    version0 += ("noise_gen", "history", "epoch", "best_epoch", "val_psnr")
+    assert set(state) == set(version0), "a version-0 file holds exactly these entries"
+    torch.save({k: state[k] for k in version0}, path)
+
+
+@pytest.mark.parametrize("written_by", ["this version", "version 0"])
+def test_interrupted_run_resumes_to_the_same_weights(data, tmp_path, written_by):
     config = quick(max_batches=4)
     straight = fit(data, config=config, checkpoint=tmp_path / "a.pt", progress=False)
 
@@ -70,14 +87,17 @@ def test_interrupted_run_resumes_to_the_same_weights(data, tmp_path):
 
     with pytest.raises(Stop):
         fit(data, config=config, checkpoint=tmp_path / "b.pt", progress=False, on_epoch=stop_after_two)
-    from n2n_lib.io import load_torch
-
-    assert load_torch(resume_path(tmp_path / "b.pt"))["epoch"] == 2
+    assert load_resume(resume_path(tmp_path / "b.pt"))["epoch"] == 2
+    if written_by == "version 0":  # a run interrupted before the format field existed continues with today's code
+        write_version0_resume(resume_path(tmp_path / "b.pt"))
+        assert "format" not in load_torch(resume_path(tmp_path / "b.pt"))
     resumed = fit(data, config=config, checkpoint=tmp_path / "b.pt", resume=True, progress=False)
     for key in ("epoch", "train_loss", "val_loss", "val_psnr", "lr"):  # all but the wall-clock seconds
         assert resumed.history[key] == straight.history[key], key
     for (name, wa), wb in zip(straight.model.state_dict().items(), resumed.model.state_dict().values(), strict=True):
         assert torch.equal(wa, wb), name
+    assert load_resume(resume_path(tmp_path / "b.pt"))["format"] == "n2n-lab-resume-v1"  # rewritten as version 1
+    assert read_checkpoint(tmp_path / "b.pt")["history"] == resumed.history
 
 
 def test_resume_refuses_a_different_configuration(data, tmp_path):
@@ -90,6 +110,15 @@ def test_resume_refuses_a_different_configuration(data, tmp_path):
             resume=True,
             progress=False,
         )
+
+
+def test_resume_refuses_weights_that_do_not_fit_the_model(data, tmp_path):
+    fit(data, config=quick(epochs=2, max_batches=2), checkpoint=tmp_path / "m.pt", progress=False)
+    state = load_torch(resume_path(tmp_path / "m.pt"))
+    state["model_state"].popitem()  # a hand-edited or damaged file whose configs still match
+    torch.save(state, resume_path(tmp_path / "m.pt"))
+    with pytest.raises(InputError, match="does not fit this model.*start a fresh run"):
+        fit(data, config=quick(epochs=2, max_batches=2), checkpoint=tmp_path / "m.pt", resume=True, progress=False)
 
 
 def test_noise2clean_and_fresh_synthetic_noise_train(data):
