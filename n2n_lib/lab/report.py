@@ -5,15 +5,16 @@
 one self-contained HTML file, ``runs/<profile>/lab_report.html`` by default, with the sections of the student lab
 report: Data, Architecture, Training curve and PSNR, Tuning table, Inference across noise types, Conclusions,
 Limitations.
-Figures are embedded as base64 PNG, so the file can be mailed or uploaded on its own. An input that is missing or
-unreadable becomes a note in its section saying which notebook writes it; the report is still written.
+Figures are embedded as base64 PNG, so the file can be mailed or uploaded on its own. Results files are read through
+their dataclasses (`n2n_lib.results`): one that is missing (its notebook has not been run) becomes a visible note, in
+its section and under Key results, saying which notebook writes it, and the report is still written; one that exists
+but does not match what its notebook writes is an error (`InputError`, exit status 2), never a silent gap.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
-import csv
 import html
 import json
 import re
@@ -26,23 +27,33 @@ from n2n_lib.errors import InputError
 from n2n_lib.io import atomic_write
 from n2n_lib.params import check_profile
 from n2n_lib.paths import figures_dir, project_root, results_dir
+from n2n_lib.result_files import CsvResult
+from n2n_lib.results import (
+    ALL,
+    Architecture,
+    AugmentationAblation,
+    Baselines,
+    BaselineSettings,
+    DataSummary,
+    NoiseTypes,
+    PretrainedEval,
+    Training,
+    TuningSummary,
+    TuningTable,
+)
 
-# Section title → (results files, figure name patterns (globs without .png), notebook that writes them).
-SECTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
-    "Data": (
-        ("data_summary.json",),
-        ("fig_embedded_photos", "fig_noise_types", "fig_training_pairs"),
-        "01",
-    ),
-    "Architecture": (("architecture.json",), ("fig_architecture*", "fig_receptive_field*", "fig_untrained*"), "02"),
+# Section title → (results files, figure name patterns (globs without .png), notebook that saves the figures).
+SECTIONS: dict[str, tuple[tuple[type, ...], tuple[str, ...], str]] = {
+    "Data": ((DataSummary,), ("fig_embedded_photos", "fig_noise_types", "fig_training_pairs"), "01"),
+    "Architecture": ((Architecture,), ("fig_architecture*", "fig_receptive_field*", "fig_untrained*"), "02"),
     "Training curve and PSNR": (
-        ("training.json", "augmentation_ablation.csv"),
+        (Training, AugmentationAblation),
         ("fig1_*", "fig_training_curve*", "fig_n2n_*", "fig_noisy_target*", "fig_optimizers*", "fig_overfitting*"),
         "03",
     ),
-    "Tuning table": (("tuning_table.csv", "tuning_summary.json"), ("fig_tuning*",), "04"),
+    "Tuning table": ((TuningTable, TuningSummary), ("fig_tuning*",), "04"),
     "Inference across noise types": (
-        ("baselines.csv", "baselines_settings.json", "noise_types.json", "pretrained_eval.json"),
+        (Baselines, BaselineSettings, NoiseTypes, PretrainedEval),
         ("fig_baselines*", "fig2_*", "fig_methods*"),
         "05",
     ),
@@ -138,29 +149,24 @@ def render_json(obj: Any, caption: str = "") -> str:
     return "\n".join(parts)
 
 
-def read_csv(path: Path) -> list[dict[str, Any]]:
-    """Rows of a CSV file as dicts, with numeric strings turned into int or float."""
-
-    def number(text: str) -> Any:
-        for kind in (int, float):
-            try:
-                return kind(text)
-            except ValueError:
-                pass
-        return text
-
-    with open(path, newline="", encoding="utf-8") as f:
-        return [{k: number(v) for k, v in row.items()} for row in csv.DictReader(f)]
+def read_results(folder: Path) -> dict[type, Any]:
+    """Every file of `n2n_lib.results.ALL` in `folder`, read through its dataclass; None for a file that does not exist
+    (its notebook has not been run). A file that exists but does not match raises InputError."""
+    return {cls: cls.read_if_present(folder) for cls in ALL}
 
 
-def _load(path: Path) -> Any:
-    """JSON or CSV contents; InputError (with the reason) when missing or unreadable."""
-    if not path.is_file():
-        raise InputError(f"{path.name} is missing")
-    try:
-        return json.loads(path.read_text(encoding="utf-8")) if path.suffix == ".json" else read_csv(path)
-    except (ValueError, OSError, csv.Error) as exc:
-        raise InputError(f"{path.name} cannot be read ({type(exc).__name__})") from exc
+def _missing(cls: type) -> str:
+    return f"Notebook {cls.NOTEBOOK} has not been run: no {cls.WHAT}; {cls.fix()} to write results/{cls.FILE}."
+
+
+def not_run(loaded: dict[type, Any]) -> list[str]:
+    """One sentence per notebook whose results files are missing, e.g. "notebook 04 has not been run: no tuning table,
+    no tuning results"."""
+    missing: dict[str, list[str]] = {}
+    for cls, result in loaded.items():
+        if result is None:
+            missing.setdefault(cls.NOTEBOOK, []).append(f"no {cls.WHAT}")
+    return [f"Notebook {nb} has not been run: {', '.join(what)}." for nb, what in sorted(missing.items())]
 
 
 def _shown(path: Path | None) -> str:
@@ -244,57 +250,64 @@ def _run_info(runs: Path | None) -> tuple[str, list[str]]:
     return html_table(rows, caption="executed notebooks"), summaries
 
 
-def _numbers_conclusions(results: Path) -> list[str]:
-    """Sentences computed from the baselines table and the noise-type results (empty when they are missing)."""
-    out = []
-    try:
-        evaluation = _load(results / "training.json")["evaluation"]
-        n2n, n2c = evaluation["N2N"], evaluation["N2C"]
-        out.append(
-            f"Notebook 03's training: on the whole data/eval photos with {evaluation['noise']} noise, Noise2Noise "
-            f"reaches {n2n['mean_psnr']:.2f} dB and Noise2Clean {n2c['mean_psnr']:.2f} dB (noisy input "
-            f"{n2n['mean_noisy_psnr']:.2f} dB), with the same network, data, seed and budget."
-        )
-    except (InputError, KeyError, TypeError):
-        pass
-    try:
-        rows = {row["method"]: row for row in _load(results / "baselines.csv")}
-    except InputError:
-        rows = {}
-    try:
-        crop = _load(results / "baselines_settings.json").get("crop")
-    except (InputError, AttributeError):
-        crop = None
+def _training_sentence(training: Training) -> str:
+    evaluation = training.evaluation
+    n2n, n2c = evaluation.N2N, evaluation.N2C
+    return (
+        f"Notebook 03's training: on the whole {evaluation.folder} photos with {evaluation.noise} noise, Noise2Noise "
+        f"reaches {n2n.mean_psnr:.2f} dB and Noise2Clean {n2c.mean_psnr:.2f} dB (noisy input "
+        f"{n2n.mean_noisy_psnr:.2f} dB), with the same network, data, seed and budget."
+    )
+
+
+def _baselines_sentences(baselines: Baselines, settings: BaselineSettings | None) -> list[str]:
+    rows = {row["method"]: row for row in baselines.rows()}
+    crop = settings.crop if settings else None
     where = f"centre crops ({crop}×{crop} px) of data/eval" if crop else "data/eval"
+    out = []
     if {"N2N", "N2C", "noisy input"} <= rows.keys():
         n2n, n2c, noisy = (rows[k]["PSNR"] for k in ("N2N", "N2C", "noisy input"))
         out.append(
             f"Trained on noisy targets only, the network reaches {n2n:.2f} dB on {where} (noisy input "
             f"{noisy:.2f} dB), {n2n - n2c:+.2f} dB from the same network trained on clean targets ({n2c:.2f} dB)."
         )
-    classical = {k: v for k, v in rows.items() if k not in ("N2N", "N2C", "noisy input")}
+    networks = {"noisy input", *(settings.networks if settings else ()), "N2N", "N2C"}
+    classical = {k: v for k, v in rows.items() if k not in networks}
     if classical and "N2N" in rows:
         best = max(classical.values(), key=lambda r: r["PSNR"])
         out.append(
             f"The best classical method is {best['method']} at {best['PSNR']:.2f} dB "
             f"({rows['N2N']['PSNR'] - best['PSNR']:+.2f} dB for N2N)."
         )
-    try:
-        pretrained = _load(results / "pretrained_eval.json")
-        out.append(
-            f"The shipped pretrained model ({pretrained['checkpoint']}) reaches {pretrained['mean_psnr']:.2f} dB on "
-            f"the whole data/eval images with {pretrained['noise']} noise (noisy input "
-            f"{pretrained['mean_noisy_psnr']:.2f} dB)."
-        )
-    except (InputError, KeyError, TypeError):
-        pass
-    try:
-        kinds = _load(results / "noise_types.json")
-        gains = {k: v["psnr"] - v["noisy_psnr"] for k, v in kinds.items()}
+    return out
+
+
+def _pretrained_sentence(pretrained: PretrainedEval) -> str:
+    ssim = f", SSIM {pretrained.mean_ssim:.3f}" if pretrained.mean_ssim is not None else ""
+    text = (
+        f"The shipped pretrained model ({pretrained.checkpoint}) reaches {pretrained.mean_psnr:.2f} dB{ssim} on the "
+        f"whole data/eval images with {pretrained.noise} noise (noisy input {pretrained.mean_noisy_psnr:.2f} dB)"
+    )
+    twin = pretrained.twin
+    if twin is None:
+        return text + "."
+    return f"{text}; its twin trained on clean targets ({twin.checkpoint}) reaches {twin.mean_psnr:.2f} dB."
+
+
+def _numbers_conclusions(loaded: dict[type, Any]) -> list[str]:
+    """Sentences computed from the results read by `read_results`; a missing file's sentences are left out (`not_run`
+    says which notebook to run)."""
+    out = []
+    if loaded[Training] is not None:
+        out.append(_training_sentence(loaded[Training]))
+    if loaded[Baselines] is not None:
+        out += _baselines_sentences(loaded[Baselines], loaded[BaselineSettings])
+    if loaded[PretrainedEval] is not None:
+        out.append(_pretrained_sentence(loaded[PretrainedEval]))
+    if loaded[NoiseTypes] is not None:
+        gains = {kind: r.psnr - r.noisy_psnr for kind, r in loaded[NoiseTypes].kinds.items()}
         shown = ", ".join(f"{k} {g:+.2f} dB" for k, g in gains.items())
         out.append(f"With the matching loss, one model per noise type improves PSNR over its noisy input by: {shown}.")
-    except (InputError, KeyError, TypeError, AttributeError):
-        pass
     return out
 
 
@@ -311,25 +324,36 @@ LIMITATIONS = [
 ]
 
 
+def _results_section(loaded: dict[type, Any], classes: tuple[type, ...]) -> list[str]:
+    """Each file of a section as tables, or a note saying which notebook writes it."""
+    out = []
+    for cls in classes:
+        result = loaded[cls]
+        if result is None:
+            out.append(_note(_missing(cls)))
+            continue
+        out.append(f"<h3>{html.escape(cls.FILE)}</h3>")
+        out.append(html_table(result.rows()) if isinstance(result, CsvResult) else render_json(result.to_json()))
+    return out
+
+
 def build_report(results: Path, figures: Path, runs: Path | None = None, title: str = "n2n-lab report") -> str:
-    """The whole report as one HTML string (figures from `figures` embedded, tables from `results`)."""
+    """The whole report as one HTML string (figures from `figures` embedded, tables from `results`).
+
+    Raises InputError when a file in `results` exists but does not match what its notebook writes."""
+    loaded = read_results(results)
     used: set[Path] = set()
     runs_table, summaries = _run_info(runs)
-    numbers = _numbers_conclusions(results)
+    numbers, missing = _numbers_conclusions(loaded), not_run(loaded)
     body = [f"<h1>{html.escape(title)}</h1>"]
-    if numbers:  # the headline, before the details
-        body.append("<h2>Key results</h2><ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in numbers) + "</ul>")
+    if numbers or missing:  # the headline, before the details, and which notebooks have not been run
+        items = "".join(f"<li>{html.escape(s)}</li>" for s in numbers)
+        body.append("<h2>Key results</h2>" + (f"<ul>{items}</ul>" if numbers else ""))
+        body.extend(_note(text) for text in missing)
     body.append(runs_table)
-    for number, (section, (files, patterns, notebook)) in enumerate(SECTIONS.items(), start=1):
+    for number, (section, (classes, patterns, notebook)) in enumerate(SECTIONS.items(), start=1):
         body.append(f"<h2>{number} · {html.escape(section)}</h2>")
-        for name in files:
-            try:
-                content = _load(results / name)
-            except InputError as exc:
-                body.append(_note(f"{exc}: run notebook {notebook} (make run) to write results/{name}."))
-                continue
-            body.append(f"<h3>{html.escape(name)}</h3>")
-            body.append(html_table(content) if name.endswith(".csv") else render_json(content))
+        body.extend(_results_section(loaded, classes))
         pictures = _figures(figures, patterns, used)
         body.extend(pictures or [_note(f"No figures for this section in figures/: notebook {notebook} saves them.")])
     n = len(SECTIONS)
@@ -367,14 +391,14 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         check_profile(args.profile)
+        runs = args.runs or project_root() / "runs" / args.profile
+        out = args.out or runs / "lab_report.html"
+        write_report(out, results_dir(), figures_dir(), runs, title=f"n2n-lab report ({args.profile} profile)")
+        loaded = read_results(results_dir())
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    runs = args.runs or project_root() / "runs" / args.profile
-    out = args.out or runs / "lab_report.html"
-    title = f"n2n-lab report ({args.profile} profile)"
-    write_report(out, results_dir(), figures_dir(), runs, title=title)
-    for sentence in _numbers_conclusions(results_dir()):  # the headline numbers, for whoever ran `make run`
+    for sentence in _numbers_conclusions(loaded) + not_run(loaded):  # the headline, for whoever ran `make run`
         print(f"* {sentence}")
     print(f"wrote {out}")
     return 0
