@@ -11,9 +11,16 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
+from scipy import ndimage
 
 from n2n_lib.lab import solutions
-from n2n_lib.lab.exercises import check_annealed_l0, check_loss_to_psnr, check_n2n_step, check_skip_stack
+from n2n_lib.lab.exercises import (
+    check_annealed_l0,
+    check_loss_to_psnr,
+    check_mean_filter,
+    check_n2n_step,
+    check_skip_stack,
+)
 from n2n_lib.metrics import psnr
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -23,6 +30,7 @@ CHECKS = {
     "unet_forward": (check_skip_stack, solutions.unet_forward),
     "n2n_step": (check_n2n_step, solutions.n2n_step),
     "loss_to_psnr": (check_loss_to_psnr, solutions.loss_to_psnr),
+    "mean_filter_3x3": (check_mean_filter, solutions.mean_filter_3x3),
 }
 
 
@@ -55,6 +63,7 @@ def test_a_check_leaves_the_global_random_state_alone(capsys):
     state = torch.random.get_rng_state()
     check_n2n_step(solutions.n2n_step)
     check_skip_stack(solutions.unet_forward)
+    check_mean_filter(solutions.mean_filter_3x3)
     assert torch.equal(torch.random.get_rng_state(), state)
 
 
@@ -269,6 +278,111 @@ def test_loss_to_psnr_agrees_with_the_psnr_of_an_image_with_that_mse():
     assert solutions.loss_to_psnr(0.01) == pytest.approx(psnr(noisy, clean).item(), abs=1e-4)
 
 
+# Notebook 05: a 3×3 mean filter.
+
+
+def _pooled(pad="replicate", size=3, clip_input=False, clip_output=False):
+    """A 3×3 mean filter by average pooling, with one thing changed."""
+
+    def mean_filter_3x3(noisy):
+        x = noisy.clamp(0, 1) if clip_input else noisy
+        out = F.avg_pool2d(F.pad(x[None], (size // 2,) * 4, mode=pad), size, stride=1)[0]  # (3, H, W)
+        return out.clamp(0, 1) if clip_output else out
+
+    return mean_filter_3x3
+
+
+def _scipy(size, as_tensor=True, dtype=None):
+    """scipy.ndimage.uniform_filter on the (3, H, W) array, as a student might call it."""
+
+    def mean_filter_3x3(noisy):
+        out = ndimage.uniform_filter(noisy.numpy().astype(dtype or noisy.numpy().dtype), size=size, mode="reflect")
+        return torch.from_numpy(out) if as_tensor else out
+
+    return mean_filter_3x3
+
+
+def _in_place(noisy):
+    noisy[:, 1:-1, 1:-1] = F.avg_pool2d(noisy[None], 3, stride=1)[0]
+    return noisy
+
+
+def _borders_unfiltered(noisy):
+    out = noisy.clone()
+    out[:, 1:-1, 1:-1] = F.avg_pool2d(noisy[None], 3, stride=1)[0]
+    return out
+
+
+def _weighted(kernel):
+    def mean_filter_3x3(noisy):
+        weights = torch.tensor(kernel).expand(3, 1, 3, 3)  # one 3×3 kernel per channel
+        return F.conv2d(F.pad(noisy[None], (1, 1, 1, 1), mode="replicate"), weights, groups=3)[0]
+
+    return mean_filter_3x3
+
+
+GAUSSIAN_3X3 = [[1 / 16, 2 / 16, 1 / 16], [2 / 16, 4 / 16, 2 / 16], [1 / 16, 2 / 16, 1 / 16]]
+MEAN_SLIPS = {
+    "no padding": (lambda x: F.avg_pool2d(x[None], 3, stride=1)[0], "(3, 18, 26) for a (3, 20, 28) input"),
+    "batch dimension kept": (lambda x: _pooled()(x)[None], "drop the batch dimension"),
+    "channels last": (lambda x: _pooled()(x).permute(1, 2, 0), "permute back to (3, H, W)"),
+    "numpy array": (_scipy((1, 3, 3), as_tensor=False), "it returned a numpy array"),
+    "float64": (_scipy((1, 3, 3), dtype="float64"), "torch.float64 for a torch.float32 input"),
+    "in place": (_in_place, "it changed `noisy` in place"),
+    "3×3×3 across channels": (_scipy(3), "it mixes the colour channels"),
+    "(H, W, 3) sizes on (3, H, W)": (_scipy((3, 3, 1)), "it mixes the colour channels"),
+    "all channels averaged": (
+        lambda x: F.conv2d(F.pad(x[None], (1, 1, 1, 1), mode="replicate"), torch.full((3, 3, 3, 3), 1 / 27))[0],
+        "it mixes the colour channels",
+    ),
+    "divided by 27": (_weighted([[1 / 27] * 3] * 3), "counts 0.037, not 1/9"),
+    "zero padding": (_pooled(pad="constant"), "padded with zeros, so the image darkens towards its edges"),
+    "torch's reflect": (_pooled(pad="reflect"), 'scipy calls that "mirror"'),
+    "circular padding": (_pooled(pad="circular"), "wrap around to the opposite edge"),
+    "inside pixels only": (
+        lambda x: F.avg_pool2d(x[None], 3, stride=1, padding=1, count_include_pad=False)[0],
+        "averages only the pixels inside the image",
+    ),
+    "borders left as they were": (_borders_unfiltered, "the border pixels are left as they were"),
+    "filtered, then padded": (
+        lambda x: F.pad(F.avg_pool2d(x[None], 3, stride=1), (1, 1, 1, 1), mode="replicate")[0],
+        "inside the image it is right but not at the borders",
+    ),
+    "5×5 window": (_pooled(size=5), "the window is 5×5 pixels"),
+    "window off centre": (
+        lambda x: F.avg_pool2d(F.pad(x[None], (0, 2, 0, 2), mode="replicate"), 3, stride=1)[0],
+        "not centred on its pixel",
+    ),
+    "sum": (lambda x: 9 * _pooled()(x), "that is the sum of the 9 pixels"),
+    "Gaussian weights": (_weighted(GAUSSIAN_3X3), "do not count equally"),
+    "median": (lambda x: torch.from_numpy(ndimage.median_filter(x.numpy(), (1, 3, 3), mode="reflect")), "a median"),
+    "output clipped": (_pooled(clip_output=True), "it clipped the result to [0, 1]"),
+    "input clipped": (_pooled(clip_input=True), "it clipped the noisy input to [0, 1] first"),
+}
+
+
+@pytest.mark.parametrize("slip", MEAN_SLIPS)
+def test_mean_filter_names_the_slip(slip, capsys):
+    fn, message = MEAN_SLIPS[slip]
+    kept, line = _graded(check_mean_filter, fn, capsys)
+    assert not kept and line.startswith("✗ ") and message in line, line
+
+
+def test_mean_filter_accepts_pooling_and_scipy(capsys):
+    for fn in (_pooled(), _scipy((1, 3, 3))):
+        kept, line = _graded(check_mean_filter, fn, capsys)
+        assert kept, line
+
+
+def test_mean_filter_reference_is_the_library_filter_on_a_photo_crop():
+    from n2n_lib.baselines import mean_filter
+    from n2n_lib.data import embedded_images
+
+    clean = next(iter(embedded_images().values()))[:, :40, :56].float() / 255  # (3, 40, 56) in [0, 1]
+    noisy = clean + 25 / 255 * torch.randn(clean.shape, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(solutions.mean_filter_3x3(noisy), mean_filter(noisy, 25), atol=1e-6)
+
+
 # The exercise cells as committed: a stub left unfilled, then a check cell whose line nbval compares.
 
 EXERCISE_NOTEBOOKS = {
@@ -276,6 +390,7 @@ EXERCISE_NOTEBOOKS = {
     "02_architecture": "unet_forward",
     "03_training": "n2n_step",
     "04_hyperparameter_tuning": "loss_to_psnr",
+    "05_results": "mean_filter_3x3",
 }
 
 

@@ -7,6 +7,7 @@ check runs the function here instead, so the notebook still runs from top to bot
 * ``unet_forward`` — notebook 02, section 3: the U-Net's forward pass with an explicit skip stack (`n2n_lib.model`).
 * ``n2n_step``     — notebook 03, section 2: one Noise2Noise training step (what `n2n_lib.train.Trainer.step` does).
 * ``loss_to_psnr`` — notebook 04, section 4: reading the tuning table's loss column in dB.
+* ``mean_filter_3x3`` — notebook 05, section 2: the simplest classical baseline (`n2n_lib.baselines.mean_filter`).
 
 They are written from the concepts, not by calling the library functions they mirror, so that each check also tests
 the library against an independent implementation.
@@ -71,3 +72,15 @@ def n2n_step(
 def loss_to_psnr(loss: float) -> float:
     """PSNR in dB of a mean squared error between images in [0, 1] (peak 1): 10·log10(1 / loss)."""
     return 10 * math.log10(1 / loss)
+
+
+def mean_filter_3x3(noisy: Tensor) -> Tensor:
+    """Mean of each pixel's 3×3 neighbourhood, channel by channel: float (3, H, W) in, same shape and dtype out.
+
+    At the borders the edge pixels are repeated (what scipy.ndimage calls mode="reflect", as in
+    `n2n_lib.baselines.mean_filter`), so a flat image stays flat right up to its edges. `noisy` is not changed.
+    """
+    h, w = noisy.shape[-2:]
+    padded = F.pad(noisy, (1, 1, 1, 1), mode="replicate")  # (3, H + 2, W + 2): each edge pixel once more
+    shifted = [padded[:, dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)]  # 9 × (3, H, W)
+    return sum(shifted) / 9
