@@ -27,10 +27,18 @@ from tqdm.auto import tqdm
 from n2n_lib.checkpoint import load_model
 from n2n_lib.hardware import pick_device, use_bf16
 from n2n_lib.model import UNetConfig
+from n2n_lib.profiles import profile_for
 from n2n_lib.train import TrainConfig, fit
 
 NOISE = "gaussian:25"
-QUICK_PROFILE = {"epochs": 4, "max_batches": 80, "n_train": 6250, "n_val": 500, "seeds": "0,1,2,3,4"}
+NOTEBOOK_03 = profile_for("03", "quick")  # the budget this benchmark times: notebook 03's quick profile
+QUICK_PROFILE = {
+    "epochs": NOTEBOOK_03.epochs,
+    "max_batches": NOTEBOOK_03.max_batches,
+    "n_train": 6250,
+    "n_val": 500,
+    "seeds": "0,1,2,3,4",
+}
 SMOKE = {"epochs": 2, "max_batches": 4, "n_train": 256, "n_val": 32, "seeds": "0"}
 
 
@@ -54,7 +62,7 @@ def train_curve(data, args: argparse.Namespace, precision: str, seed: int, folde
         curve["val_psnr"].append(row["val_psnr"])
         curve["eval_psnr"].append(sum(psnrs.values()) / len(psnrs))
 
-    fit(data, UNetConfig.preset("small"), config, checkpoint=path, progress=False, on_epoch=on_epoch)
+    fit(data, UNetConfig.preset(NOTEBOOK_03.preset), config, checkpoint=path, progress=False, on_epoch=on_epoch)
     return curve
 
 
@@ -94,7 +102,7 @@ def run(args: argparse.Namespace) -> dict:
                 r[name], r[name.replace("_db", "_se_db")] = round(mean, 3), None if se is None else round(se, 3)
     return {
         **environment(device),
-        "preset": "small",
+        "preset": NOTEBOOK_03.preset,
         "n_train": args.n_train,
         "epochs": args.epochs,
         "max_batches": args.max_batches,
@@ -109,7 +117,7 @@ def run(args: argparse.Namespace) -> dict:
 def print_table(r: dict) -> None:
     print(f"{r['hardware']} · torch {r['torch']}")
     print(
-        f"small preset · {r['n_train']} patches · {r['epochs']} epochs of {r['max_batches']} batches of "
+        f"{r['preset']} preset · {r['n_train']} patches · {r['epochs']} epochs of {r['max_batches']} batches of "
         f"{r['batch_size']} · {r['noise']} · means over seeds {r['seeds']}"
     )
     print(f"{'precision':>14} {'epoch':>6} {'train s':>8} {'val PSNR':>9} {'data/eval PSNR':>15}")
