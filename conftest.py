@@ -27,6 +27,7 @@ LINKED = (
     "notebooks",
     "data/eval",
     "checkpoints/n2n_gaussian.pt",
+    "checkpoints/n2c_gaussian.pt",
     "checkpoints/pretrained_quality.json",
     "checkpoints/README.md",
 )

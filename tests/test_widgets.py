@@ -1,5 +1,6 @@
 """The denoising explorer of notebook 05 and the shipped pretrained model it runs by default."""
 
+import dataclasses
 import datetime
 import io
 import math
@@ -12,12 +13,13 @@ import torch
 from PIL import Image
 
 from n2n_lib.checkpoint import load_model
-from n2n_lib.data import eval_images, to_float
+from n2n_lib.data import to_float
 from n2n_lib.errors import InputError
+from n2n_lib.evaluate import center_crop, eval_images
+from n2n_lib.lab.pretrained import RECIPES
 from n2n_lib.metrics import psnr
 from n2n_lib.widgets import (
     MAX_UPLOAD_SIDE,
-    center_crop,
     decode_upload,
     denoise_explorer,
     denoise_upload,
@@ -56,14 +58,23 @@ def _upload_value(name: str, data: bytes) -> tuple[dict, ...]:
     )
 
 
-def test_shipped_model_is_small_loads_safely_and_records_how_it_was_trained():
-    assert PRETRAINED.stat().st_size <= 10 * 2**20, "the committed model must stay under 10 MB"
-    model, ckpt = load_model(PRETRAINED)  # weights_only inside
-    assert ckpt["model_config"]["name"] == "small"
-    assert ckpt["train_config"]["noise"] == "gaussian:0-50"  # blind: one model for every σ up to 50
+@pytest.mark.parametrize("name", ["n2n_gaussian", "n2c_gaussian"])
+def test_shipped_models_are_small_load_safely_and_match_their_recipe(name):
+    path = ROOT / "checkpoints" / f"{name}.pt"
+    assert path.stat().st_size <= 10 * 2**20, "each committed model must stay under 10 MB"
+    model, ckpt = load_model(path)  # weights_only inside
+    recipe = RECIPES[name]
+    assert ckpt["model_config"] == recipe.model.to_dict()
+    assert ckpt["train_config"] == dataclasses.asdict(recipe.train)  # blind σ ∈ [0, 50], its targets, its budget
+    assert ckpt["data"]["source"] == recipe.photos and ckpt["data"]["crop"] == recipe.crop
     history = ckpt["history"]
-    assert len(history["val_psnr"]) == ckpt["train_config"]["epochs"]
+    assert len(history["val_psnr"]) == recipe.train.epochs  # trained to the end, not shipped half-way
     assert ckpt["val_psnr"] == max(history["val_psnr"])
+
+
+def test_committed_weights_stay_under_40_mb():
+    total = sum(path.stat().st_size for path in (ROOT / "checkpoints").glob("*.pt") if path.stem in RECIPES)
+    assert total <= 40 * 2**20
 
 
 def test_center_crop_takes_the_middle_and_keeps_short_sides():
