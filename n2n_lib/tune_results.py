@@ -1,4 +1,5 @@
-"""The search's results: Table 1 on disk, the report's three claims checked, and the search figures.
+"""The search's results: the report's three claims checked, and the search figures (Table 1 on disk is
+`n2n_lib.results.TuningTable`).
 
 Taught in notebook ``04_hyperparameter_tuning``, after `n2n_lib.tune.run_search` has produced a `SearchResult`.
 `compare_with_report` decides each of the lab report's conclusions from our completed trials with explicit rules (the
@@ -7,18 +8,13 @@ constants below), so a verdict changes when the numbers do; `plot_search` and `p
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
-from n2n_lib.errors import InputError
-from n2n_lib.io import atomic_write
-from n2n_lib.tune import LR_RANGE, MOMENTUM_RANGE, TABLE_COLUMNS, SearchResult
+from n2n_lib.tune import LR_RANGE, MOMENTUM_RANGE, SearchResult
 
 REPORT_CLAIMS = (
     "ReLU is no better than LeakyReLU",
@@ -30,23 +26,6 @@ MIN_TRIALS = 2  # completed trials needed on each side of a comparison
 SLOWER = 1.25  # a time-per-epoch ratio at least this large counts as "slower" (halfway from 1× to the report's 1.5×)
 LR_SPLIT = (LR_RANGE[0] * LR_RANGE[1]) ** 0.5  # "high" learning rates: the upper half of the log range (≥ 0.0032)
 MOMENTUM_SPLIT = sum(MOMENTUM_RANGE) / 2  # "high" momentum: ≥ 0.5
-
-
-def save_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write the report's table as CSV (atomically): its six columns, failed trials' loss written as ``failed``."""
-    missing = [c for c in TABLE_COLUMNS if c not in table]
-    if missing:
-        raise InputError(f"table lacks the column(s) {missing}; pass SearchResult.table().")
-    return atomic_write(
-        path, lambda tmp: table[TABLE_COLUMNS].to_csv(tmp, index=False, na_rep="failed", float_format="%.6g")
-    )
-
-
-def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a table written by `save_table`; failed trials get loss NaN."""
-    if not Path(path).is_file():
-        raise InputError(f"tuning table {path} does not exist; run notebook 04_hyperparameter_tuning to write it.")
-    return pd.read_csv(path, na_values=["failed"])
 
 
 def _best(group: pd.DataFrame) -> float:

@@ -16,8 +16,10 @@ import pandas as pd
 import pytest
 
 from n2n_lib.errors import InputError
+from n2n_lib.result_files import ResultMissing
+from n2n_lib.results import TuningTable
 from n2n_lib.tune import LR_RANGE, MOMENTUM_RANGE, TABLE_COLUMNS, SearchConfig, describe_search_space, run_search
-from n2n_lib.tune_results import compare_with_report, read_table, save_table
+from n2n_lib.tune_results import compare_with_report
 
 RAY = Path(sys.executable).with_name("ray")  # the venv's ray command
 
@@ -73,14 +75,14 @@ def test_table_file_writes_failed_and_reads_back(tmp_path):
     table = _trials(
         [("ok", 0.0123, "ReLU", "on", 0.01, 0.5, 3.2, 2), ("failed", math.nan, "ReLU", "off", 5.0, 0.9, 0.0, 0)]
     )
-    path = save_table(table, tmp_path / "tuning_table.csv")
+    path = TuningTable(table[TABLE_COLUMNS]).write(tmp_path)
     lines = path.read_text().splitlines()
     assert lines[0] == ",".join(TABLE_COLUMNS)  # exactly the report's columns
     assert lines[2].startswith("failed,ReLU,off,5,0.9")
-    back = read_table(path)
+    back = TuningTable.read(tmp_path).table
     assert math.isnan(back["loss"][1]) and back["loss"][0] == pytest.approx(0.0123)
-    with pytest.raises(InputError, match="tuning table"):
-        read_table(tmp_path / "missing.csv")
+    with pytest.raises(ResultMissing, match="notebook 04"):
+        TuningTable.read(tmp_path / "missing")
 
 
 def test_bad_settings_and_missing_data_are_refused(tmp_path):
@@ -147,7 +149,7 @@ class TestLocalSearch:
         assert (result.trials["status"] == "ok").sum() == 1  # the third, sampled trial ran to its end
         table = result.table()
         assert table["loss"].iloc[0] > 0 and table["loss"].iloc[1:].isna().all()  # failed trials sort last
-        csv = save_table(table, tmp_path / "tuning_table.csv").read_text()
+        csv = TuningTable(table).write(tmp_path).read_text()
         assert csv.count("\nfailed,") == 2
 
 
