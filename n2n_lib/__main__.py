@@ -13,8 +13,16 @@ from pathlib import Path
 
 from n2n_lib.losses import LOSSES
 from n2n_lib.model import PRESETS
+from n2n_lib.noise import NOISE_KINDS
 
-DEFAULT_CHECKPOINT = Path("checkpoints/n2n_gaussian.pt")
+SHIPPED = "the shipped model for the noise type, checkpoints/n2n_KIND.pt"
+
+
+def _checkpoint(args: argparse.Namespace, noise: str) -> Path:
+    """--checkpoint if given, else the shipped Noise2Noise model for `noise`'s kind."""
+    from n2n_lib.lab.pretrained import shipped_checkpoint
+
+    return args.checkpoint if args.checkpoint is not None else shipped_checkpoint(noise)
 
 
 def _prepare(args: argparse.Namespace) -> None:
@@ -75,7 +83,7 @@ def _evaluate(args: argparse.Namespace) -> None:
     from n2n_lib.checkpoint import load_model
     from n2n_lib.evaluate import evaluate_folder
 
-    model, _ = load_model(args.checkpoint)
+    model, _ = load_model(_checkpoint(args, args.noise))
     report = evaluate_folder(model, args.images, args.noise, seed=args.seed)
     if args.json:
         print(json.dumps(report))
@@ -100,7 +108,7 @@ def _denoise(args: argparse.Namespace) -> None:
 
     if args.output.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise InputError(f"output {args.output} must end in .png, .jpg or .jpeg (PNG keeps every pixel exact).")
-    model, _ = load_model(args.checkpoint)
+    model, _ = load_model(_checkpoint(args, args.noise_type))
     out = to_uint8(denoise(model, to_float(read_image(args.input))))  # (3, H, W)
     image = Image.fromarray(out.permute(1, 2, 0).numpy())
     fmt = "PNG" if args.output.suffix.lower() == ".png" else "JPEG"
@@ -165,15 +173,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_train)
 
     s = sub.add_parser("evaluate", help="add noise to each image of a folder, denoise it and print PSNR and SSIM")
-    s.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
+    s.add_argument("--checkpoint", type=Path, default=None, help=f"default: {SHIPPED}")
     s.add_argument("--images", type=Path, default=Path("data/eval"))
-    s.add_argument("--noise", default="gaussian:25")
+    s.add_argument("--noise", default="gaussian:25", help="noise spec to add, e.g. gaussian:25, poisson:30, text:0.25")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     s.set_defaults(func=_evaluate)
 
     s = sub.add_parser("denoise", help="denoise your own (noisy) image")
-    s.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
+    s.add_argument("--checkpoint", type=Path, default=None, help=f"default: {SHIPPED}")
+    s.add_argument(
+        "--noise-type", choices=NOISE_KINDS, default="gaussian", help="the noise in your image; picks the shipped model"
+    )
     s.add_argument("input", type=Path)
     s.add_argument("output", type=Path)
     s.set_defaults(func=_denoise)

@@ -10,6 +10,7 @@ from PIL import Image
 from n2n_lib.__main__ import main
 from n2n_lib.checkpoint import save_checkpoint
 from n2n_lib.model import UNet
+from n2n_lib.paths import data_dir
 
 
 def test_prepare_train_evaluate_end_to_end(cli, tmp_path):
@@ -50,6 +51,23 @@ def test_denoise_writes_an_image_of_the_same_size(tiny_checkpoint, tmp_path, cap
     out = tmp_path / "sub" / "clean.png"
     assert main(["denoise", "--checkpoint", str(tiny_checkpoint), str(noisy), str(out)]) == 0
     assert Image.open(out).size == (52, 40)
+
+
+def test_without_checkpoint_the_noise_type_picks_its_shipped_model(tiny_checkpoint, tmp_path, monkeypatch, capsys):
+    eval_dir = str(data_dir() / "eval")  # read before N2N_LAB_ROOT points elsewhere
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "n2n_poisson.pt").write_bytes(tiny_checkpoint.read_bytes())
+    monkeypatch.setenv("N2N_LAB_ROOT", str(tmp_path))
+    args = ["evaluate", "--images", eval_dir, "--noise", "poisson:30", "--json"]
+    assert main(args) == 0
+    by_default = capsys.readouterr().out
+    assert main([*args, "--checkpoint", str(tiny_checkpoint)]) == 0
+    assert capsys.readouterr().out == by_default  # the same model, so the same numbers
+    out = tmp_path / "out.png"
+    assert main(["denoise", "--noise-type", "poisson", f"{eval_dir}/sail.png", str(out)]) == 0 and out.is_file()
+    assert main(["denoise", "--noise-type", "text", f"{eval_dir}/sail.png", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "n2n_text.pt is missing" in err and "pretrained train n2n_text" in err
 
 
 def _truncated(path, tmp_path):

@@ -19,6 +19,7 @@ from pathlib import Path
 from n2n_lib.checkpoint import load_model, read_checkpoint, save_checkpoint
 from n2n_lib.errors import InputError
 from n2n_lib.model import UNetConfig
+from n2n_lib.noise import NOISE_KINDS, NoiseSpec, parse_noise
 from n2n_lib.paths import checkpoints_dir, project_root
 from n2n_lib.train import TrainConfig, fit, resume_path
 
@@ -42,14 +43,41 @@ def _gaussian(targets: str) -> TrainConfig:
     return TrainConfig(epochs=150, batch_size=16, lr=1e-3, noise="gaussian:0-50", targets=targets, seed=0)
 
 
+def _other(noise: str) -> TrainConfig:
+    """The other noise types: Noise2Noise with the noise's matching loss, about a fifth of the Gaussian budget."""
+    return TrainConfig(epochs=32, batch_size=16, lr=1e-3, noise=noise, targets="noisy", seed=0)
+
+
+# The other noise types are blind over the ranges of Lehtinen et al. 2018 (Sec. 3.2-3.3; Poisson from λ = 5, since
+# λ -> 0 leaves no signal), so one model serves the gallery's fixed level and the slider alike.
 RECIPES: dict[str, Recipe] = {
     "n2n_gaussian": Recipe(SHIPPED_UNET, _gaussian("noisy"), note="blind Gaussian σ ∈ [0, 50], noisy targets"),
     "n2c_gaussian": Recipe(SHIPPED_UNET, _gaussian("clean"), note="its Noise2Clean twin, trained identically"),
+    "n2n_poisson": Recipe(SHIPPED_UNET, _other("poisson:5-50"), note="blind Poisson λ ∈ [5, 50], L2"),
+    "n2n_bernoulli": Recipe(SHIPPED_UNET, _other("bernoulli:0-0.95"), note="blind Bernoulli p ∈ [0, 0.95], masked L2"),
+    "n2n_impulse": Recipe(SHIPPED_UNET, _other("impulse:0-0.95"), note="blind impulse p ∈ [0, 0.95], annealed L0"),
+    "n2n_text": Recipe(SHIPPED_UNET, _other("text:0-0.5"), note="blind text p ∈ [0, 0.5], L1"),
 }
 
 
 def training_path(name: str) -> Path:
     return checkpoints_dir() / "training" / f"{name}.pt"
+
+
+def shipped_checkpoint(noise: str | NoiseSpec) -> Path:
+    """``checkpoints/n2n_KIND.pt``, the shipped Noise2Noise model for `noise`: a kind (``"poisson"``) or a spec.
+
+    Raises InputError naming the missing file and the commands that make it.
+    """
+    kind = noise if noise in NOISE_KINDS else parse_noise(noise).kind
+    name = f"n2n_{kind}"
+    path = checkpoints_dir() / f"{name}.pt"
+    if not path.is_file():
+        raise InputError(
+            f"{path} is missing; restore it with `git checkout -- checkpoints/{name}.pt`, or make it with "
+            f"`python -m n2n_lib.lab.pretrained train {name}` and then `… ship {name}`."
+        )
+    return path
 
 
 def _recipe(name: str) -> Recipe:
