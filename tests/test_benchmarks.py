@@ -89,3 +89,15 @@ def test_pretrained_quality_scores_the_shipped_model_beside_non_local_means():
     assert rows["n2n_gaussian"]["mean"] > rows["noisy input"]["mean"] + 5  # it denoises
     t = r["training"]["n2n_gaussian"]
     assert t["epochs"] >= t["best_epoch"] >= 1 and t["best_val_psnr_by_hour"]
+
+
+def test_twin_crops_scores_both_twins_per_crop_size_and_probes_the_decoder():
+    r = bench_json("twin_crops", "--sigma", 25)
+    assert r["noise"] == "gaussian:25" and set(r["psnr"]) == {"64", "whole"}
+    for by_twin in r["psnr"].values():
+        assert set(by_twin) == {"n2n_gaussian", "n2c_gaussian"}
+        assert set(by_twin["n2n_gaussian"]) == {"barbara", "kodim23", "monarch", "sail", "tulips"}
+        assert all(scores["psnr"] > scores["noisy_psnr"] for scores in by_twin["n2n_gaussian"].values())
+    peaks = r["peaks"]["n2n_gaussian"]
+    assert "dec_conv1a" in peaks and peaks["output"] == pytest.approx(peaks["dec_conv1c"])
+    assert all(value > 0 for value in peaks.values())
