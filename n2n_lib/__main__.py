@@ -123,10 +123,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m n2n_lib", description="Noise2Noise lab: prepare data, train, evaluate.")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
+def _add_prepare(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("prepare", help="pack a data source into report-style torch pickles")
     s.add_argument(
         "--source",
@@ -140,38 +137,47 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.set_defaults(func=_prepare)
 
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    from n2n_lib.train import TrainConfig
+
+    d = TrainConfig()  # the library's defaults are the command's defaults
     s = sub.add_parser("train", help="train a U-Net with noisy (or clean) targets")
-    s.add_argument(
-        "--data", type=Path, default=Path("data/embedded"), help="a prepared folder (default: data/embedded)"
+    data = s.add_argument_group("data")
+    data.add_argument(
+        "--data", type=Path, default=Path("data/embedded"), help="a prepared folder (default: %(default)s)"
     )
-    s.add_argument(
+    data.add_argument(
         "--photos",
         default=None,
         help="train on random crops of whole photos instead of --data: embedded | folder:PATH (e.g. data/photos)",
     )
-    s.add_argument("--crop", type=int, default=96, help="crop size in pixels with --photos (default: 96)")
-    s.add_argument("--crops-per-epoch", type=int, default=2048, help="crops per epoch with --photos (default: 2048)")
-    s.add_argument("--out", type=Path, default=Path("checkpoints/model.pt"), help="best checkpoint path")
-    s.add_argument("--epochs", type=int, default=10)
-    s.add_argument("--preset", choices=list(PRESETS), default="small", help="U-Net size (default: small)")
-    s.add_argument("--clean-targets", action="store_true", help="Noise2Clean: train against clean patches")
-    s.add_argument(
+    data.add_argument("--crop", type=int, default=96, help="crop size in pixels with --photos (default: %(default)s)")
+    data.add_argument("--crops-per-epoch", type=int, default=2048, help="with --photos (default: %(default)s)")
+    data.add_argument(
         "--noise",
-        default=None,
-        help="fresh synthetic noise every batch (e.g. gaussian:0-50); default: the stored noisy pairs",
+        default=d.noise,
+        help="fresh synthetic noise every batch (e.g. gaussian:0-50); default: the stored pairs",
     )
-    s.add_argument("--loss", choices=LOSSES, default=None, help="default: the noise type's matching loss")
-    s.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
-    s.add_argument("--lr", type=float, default=1e-3)
-    s.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
-    s.add_argument("--batch-size", type=int, default=32)
-    s.add_argument("--max-batches", type=int, default=None, help="cap on batches per epoch")
-    s.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--resume", action="store_true", help="continue the interrupted run that wrote --out")
-    s.add_argument("--quiet", action="store_true", help="no progress bars")
+    run = s.add_argument_group("training (defaults: n2n_lib.train.TrainConfig)")
+    run.add_argument("--out", type=Path, default=Path("checkpoints/model.pt"), help="best checkpoint path")
+    run.add_argument("--epochs", type=int, default=d.epochs, help="(default: %(default)s)")
+    run.add_argument("--preset", choices=list(PRESETS), default="small", help="U-Net size (default: %(default)s)")
+    run.add_argument("--clean-targets", action="store_true", help="Noise2Clean: train against clean patches")
+    run.add_argument("--loss", choices=LOSSES, default=d.loss, help="default: the noise type's matching loss")
+    run.add_argument("--optimizer", choices=["adam", "sgd"], default=d.optimizer, help="(default: %(default)s)")
+    run.add_argument("--lr", type=float, default=d.lr, help="(default: %(default)s)")
+    run.add_argument("--momentum", type=float, default=d.momentum, help="SGD momentum (default: %(default)s)")
+    run.add_argument("--batch-size", type=int, default=d.batch_size, help="(default: %(default)s)")
+    run.add_argument("--max-batches", type=int, default=d.max_batches, help="cap on batches per epoch")
+    run.add_argument("--device", default=d.device, help="auto | cpu | cuda | mps (default: %(default)s)")
+    run.add_argument("--seed", type=int, default=d.seed)
+    run.add_argument("--resume", action="store_true", help="continue the interrupted run that wrote --out")
+    run.add_argument("--quiet", action="store_true", help="no progress bars")
     s.set_defaults(func=_train)
 
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("evaluate", help="add noise to each image of a folder, denoise it and print PSNR and SSIM")
     s.add_argument("--checkpoint", type=Path, default=None, help=f"default: {SHIPPED}")
     s.add_argument("--images", type=Path, default=Path("data/eval"))
@@ -180,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     s.set_defaults(func=_evaluate)
 
+
+def _add_denoise(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("denoise", help="denoise your own (noisy) image")
     s.add_argument("--checkpoint", type=Path, default=None, help=f"default: {SHIPPED}")
     s.add_argument(
@@ -188,6 +196,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("input", type=Path)
     s.add_argument("output", type=Path)
     s.set_defaults(func=_denoise)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m n2n_lib", description="Noise2Noise lab: prepare data, train, evaluate.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for add in (_add_prepare, _add_train, _add_evaluate, _add_denoise):
+        add(sub)
     return p
 
 

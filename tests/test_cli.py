@@ -7,10 +7,11 @@ import pytest
 import torch
 from PIL import Image
 
-from n2n_lib.__main__ import main
+from n2n_lib.__main__ import build_parser, main
 from n2n_lib.checkpoint import save_checkpoint
 from n2n_lib.model import UNet
 from n2n_lib.paths import data_dir
+from n2n_lib.train import TrainConfig
 
 
 def test_prepare_train_evaluate_end_to_end(cli, tmp_path):
@@ -155,3 +156,21 @@ def test_malicious_dataset_is_refused_and_its_payload_never_runs(cli, malicious_
         done = cli(*args)
         assert done.returncode == 2 and "refused" in done.stderr, done.stderr
     assert not marker.exists()
+
+
+def test_train_defaults_are_the_libraries():
+
+    args, defaults = build_parser().parse_args(["train"]), TrainConfig()
+    for name in (
+        "epochs",
+        "batch_size",
+        "optimizer",
+        "lr",
+        "momentum",
+        "noise",
+        "loss",
+        "seed",
+        "device",
+        "max_batches",
+    ):
+        assert getattr(args, name) == getattr(defaults, name), name
