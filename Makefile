@@ -50,9 +50,11 @@ test-numerics: setup
 photos: setup
 	@test -f data/photos/manifest.csv || $(PY) -m n2n_lib.lab.photo_collection --out data/photos
 
+# Every shipped model, one after the other (hours on a CPU); rerunning resumes where a stopped run left off.
+PRETRAINED = n2n_gaussian n2c_gaussian n2n_poisson n2n_bernoulli n2n_impulse n2n_text
 pretrained: photos
-	$(PY) -m n2n_lib.lab.pretrained train n2n_gaussian && $(PY) -m n2n_lib.lab.pretrained ship n2n_gaussian
-	$(PY) -m n2n_lib.lab.pretrained train n2c_gaussian && $(PY) -m n2n_lib.lab.pretrained ship n2c_gaussian
+	@for name in $(PRETRAINED); do \
+		$(PY) -m n2n_lib.lab.pretrained train $$name && $(PY) -m n2n_lib.lab.pretrained ship $$name || exit 1; done
 
 lint: setup
 	$(PY) -m ruff check .

@@ -1,6 +1,8 @@
 """The shipped models' recipes: train resumably into checkpoints/training/, ship the best weights to checkpoints/."""
 
 import dataclasses
+import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -11,6 +13,7 @@ from n2n_lib.errors import InputError
 from n2n_lib.io import load_torch
 from n2n_lib.lab import pretrained
 from n2n_lib.model import UNetConfig
+from n2n_lib.noise import NOISE_KINDS, parse_noise
 from n2n_lib.train import TrainConfig, resume_path
 
 
@@ -66,3 +69,23 @@ def test_ship_refuses_a_checkpoint_of_another_recipe(tiny_recipe, monkeypatch):
     monkeypatch.setitem(pretrained.RECIPES, "tiny", changed)
     with pytest.raises(InputError, match="train it again"):
         pretrained.ship("tiny")
+
+
+def test_make_pretrained_trains_every_recipe():
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    listed = re.search(r"^PRETRAINED = (.+)$", makefile, re.M).group(1).split()
+    assert listed == list(pretrained.RECIPES)
+
+
+def test_each_noise_kind_has_its_shipped_recipe_and_a_missing_file_says_how_to_make_it(tmp_path, monkeypatch):
+    assert {f"n2n_{kind}" for kind in NOISE_KINDS} <= set(pretrained.RECIPES)
+    for kind in NOISE_KINDS:
+        recipe = pretrained.RECIPES[f"n2n_{kind}"]
+        assert parse_noise(recipe.train.noise).kind == kind and recipe.train.targets == "noisy"
+        assert not parse_noise(recipe.train.noise).is_fixed  # blind: one model for a range of levels
+    monkeypatch.setenv("N2N_LAB_ROOT", str(tmp_path))
+    with pytest.raises(InputError, match=r"n2n_text\.pt is missing.*pretrained train n2n_text"):
+        pretrained.shipped_checkpoint("text:0.25")
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "n2n_text.pt").write_bytes(b"")
+    assert pretrained.shipped_checkpoint("text") == pretrained.shipped_checkpoint("text:0.25")
