@@ -62,6 +62,9 @@ class TrainConfig:
     max_batches: int | None = None  # cap on batches per epoch, for quick experiments
     compile: bool = False  # torch.compile the model for training (minutes of compiling; pays off on long GPU runs)
 
+    def __post_init__(self) -> None:
+        self.validate()  # a bad setting fails where it is written, not minutes later in a run
+
     def validate(self) -> None:
         """Raise InputError naming the first bad field and its allowed values."""
         checks = [

@@ -56,6 +56,9 @@ class SearchConfig:
     storage: str | None = None  # trial results; None: <project>/runs/ray_results
     points_to_evaluate: list[dict] = field(default_factory=list)  # configurations to try first (may lie outside)
 
+    def __post_init__(self) -> None:
+        self.validate()  # a bad setting fails where it is written, not after Ray has started
+
     def validate(self) -> None:
         """Raise InputError naming the first bad field and what it accepts."""
         checks = [
