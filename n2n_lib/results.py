@@ -113,6 +113,9 @@ class Training(JsonResult):
     augmentation_ablation: list[dict[str, Any]]
     evaluation: TrainingEvaluation
     checkpoints: dict[str, str]
+    seeds: list[int] | None = optional()  # the matched seeds of every compared setting
+    seed_scores: dict[str, list[float]] | None = optional()  # setting → data/eval mean PSNR (dB) per seed
+    verdicts: dict[str, str] | None = optional()  # comparison → `n2n_lib.verdict.compare`'s sentence
 
 
 @dataclass
@@ -186,7 +189,9 @@ class NoiseTypeResult:
     label: str
     loss: str
     noisy_psnr: float
-    psnr: float
+    psnr: float  # the model notebook 05 trains in the quick profile's seconds (or the full profile's budget)
+    shipped_psnr: float | None = optional()  # the shipped model for this noise type, on the same noisy images
+    shipped_checkpoint: str | None = optional()
 
 
 @dataclass(kw_only=True)

@@ -11,6 +11,7 @@ import torch
 from n2n_lib.lab.expected import STRICT_ENV, Expected, OutOfBand
 from n2n_lib.model import UNetConfig
 from n2n_lib.pairs import load_pairs, prepare
+from n2n_lib.profiles import profile_for
 from n2n_lib.train import TrainConfig, fit
 
 NOTEBOOK_03 = Path(__file__).resolve().parents[1] / "notebooks" / "03_training.ipynb"
@@ -68,13 +69,14 @@ def report_pairs(tmp_path_factory):
 def test_the_n2n_band_catches_a_broken_training_run(broken, report_pairs):
     """Notebook 03's N2N run with one thing broken must leave the band its check cell expects."""
     around, within = _notebook_band(r'expect\(runs\["N2N"\]\.best_val_psnr')
-    data, lr = report_pairs, 1e-3
+    data, lr = report_pairs, profile_for("03", "quick").default_lr["adam"]
     if broken == "targets shuffled":  # each source paired with another patch's noisy copy: no signal to learn
         perm = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))
         data = dataclasses.replace(data, train_b=data.train_b[perm])
     else:
         lr = 1e-7
-    config = TrainConfig(epochs=4, max_batches=80, batch_size=32, lr=lr, seed=0)  # notebook 03's quick budget
+    quick = profile_for("03", "quick")
+    config = TrainConfig(epochs=quick.epochs, max_batches=quick.max_batches, batch_size=32, lr=lr, seed=0)
     run = fit(data, UNetConfig.preset("small"), config, progress=False)
     with pytest.raises(OutOfBand):
         Expected("quick", strict=True)(run.best_val_psnr, around=around, within=within, what=f"N2N, {broken}")

@@ -21,17 +21,17 @@ from n2n_lib.profiles import (
 )
 from n2n_lib.tune import SearchConfig
 
-# The values the notebooks' cells 3 spelled out before n2n_lib/profiles.py: the quick profile's committed outputs and
-# expected bands were measured with these, so changing one changes every trained number.
+# The budgets the notebooks run with: the quick profile's committed outputs and expected bands were measured with
+# these, so changing one changes every trained number (and needs `make notebooks` and new bands).
 REFERENCE = {
     ("03", "quick"): {
         "preset": "small",
-        "epochs": 4,
-        "max_batches": 80,
+        "epochs": 12,
+        "max_batches": 100,
         "ablation_epochs": 2,
         "ablation_batches": 50,
         "overfit_epochs": 750,
-        "default_lr": {"adam": 1e-3, "sgd": 0.02},
+        "default_lr": {"adam": 2e-3, "sgd": 0.005},
     },
     ("03", "full"): {
         "preset": "paper",
@@ -40,7 +40,7 @@ REFERENCE = {
         "ablation_epochs": 30,
         "ablation_batches": None,
         "overfit_epochs": 3000,
-        "default_lr": {"adam": 1e-3, "sgd": 0.02},
+        "default_lr": {"adam": 1e-3, "sgd": 0.005},
     },
     ("04", "quick"): {"num_samples": 12, "epochs": 4, "max_batches": 60, "preset": "small", "max_concurrent": 1},
     ("04", "full"): {"num_samples": 40, "epochs": 10, "max_batches": None, "preset": "paper", "max_concurrent": None},
@@ -48,8 +48,9 @@ REFERENCE = {
         "gallery_preset": "small",
         "gallery": {"epochs": 8, "max_batches": 100, "batch_size": 16, "lr": 3e-3},
         "pair_preset": "small",
-        "pair_epochs": 4,
-        "pair_max_batches": 80,
+        "pair_epochs": 12,
+        "pair_max_batches": 100,
+        "pair_lr": 2e-3,
         "whole_images": False,
     },
     ("05", "full"): {
@@ -58,6 +59,7 @@ REFERENCE = {
         "pair_preset": "paper",
         "pair_epochs": 30,
         "pair_max_batches": None,
+        "pair_lr": 1e-3,
         "whole_images": True,
     },
 }
@@ -86,7 +88,8 @@ def test_notebook_05_trains_its_pair_with_notebook_03s_budget(uncapped):
     for profile in ("quick", "full"):
         training, report = profile_for("03", profile), profile_for("05", profile)
         assert report.pair_preset == training.preset
-        assert report.pair_budget == {"epochs": training.epochs, "max_batches": training.max_batches}
+        expected = {"epochs": training.epochs, "max_batches": training.max_batches, "lr": training.default_lr["adam"]}
+        assert report.pair_budget == expected
 
 
 def test_gallery_budget_is_train_config_keywords_in_the_printed_order(uncapped):
@@ -123,7 +126,7 @@ def test_the_cap_shrinks_only_the_full_profile(monkeypatch):
     assert tuning.preset == "paper" and tuning.max_concurrent is None  # still as many trials at once as fit
     report = profile_for("05", "full")
     assert report.gallery_budget == {"epochs": 1, "max_batches": CAP["max_batches"], "batch_size": 32, "lr": 1e-3}
-    assert report.pair_budget == {"epochs": 1, "max_batches": CAP["max_batches"]}
+    assert report.pair_budget == {"epochs": 1, "max_batches": CAP["max_batches"], "lr": 1e-3}
     assert not report.whole_images  # CBM3D on whole images alone would take minutes
     assert report.gallery_preset == report.pair_preset == "paper"
     assert CAP_ENV in CAP_NOTE
