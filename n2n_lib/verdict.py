@@ -48,6 +48,7 @@ class Comparison:
     p_value: float
     verdict: str  # one of VERDICTS, for A against B: "better" means A scores higher
     unit: str = "dB"
+    over: str = "seeds"  # what the scores are of: "seeds", or "images" for one model per side scored per image
 
     @property
     def mean_a(self) -> float:
@@ -86,7 +87,7 @@ class Comparison:
 
     def __str__(self) -> str:
         n_a, n_b = len(self.a_scores), len(self.b_scores)
-        runs = f"{n_a} seeds each" if n_a == n_b else f"{n_a} and {n_b} seeds"
+        runs = f"{n_a} {self.over} each" if n_a == n_b else f"{n_a} and {n_b} {self.over}"
         test = "paired t-test" if self.paired else "Welch's t-test"
         return f"{self.side('a')} vs {self.side('b')} ({runs}): {self.conclusion} ({test}, p = {self.p_value:.2g})"
 
@@ -126,10 +127,12 @@ def compare(
     b_scores: Sequence[float],
     paired: bool = False,
     unit: str = "dB",
+    over: str = "seeds",
 ) -> Comparison:
     """Compare scores where higher is better (PSNR), at least `MIN_SCORES` per side.
 
-    paired=True: score i of A and score i of B come from matched runs (same seed); both sides need as many scores.
+    paired=True: score i of A and score i of B come from matched runs (same seed), or are one model each scored on the
+    same image i (``over="images"``); both sides then need as many scores.
     Raises InputError for too few scores, NaN or infinite ones, or unmatched lengths with `paired`.
     """
     sa, sb = _checked(a, a_scores), _checked(b, b_scores)
@@ -138,4 +141,4 @@ def compare(
     p = _p_value(sa, sb, paired)
     diff = statistics.fmean(sa) - statistics.fmean(sb)
     verdict = "indistinguishable" if p >= ALPHA else ("better" if diff > 0 else "worse")
-    return Comparison(a, sa, b, sb, paired, p, verdict, unit)
+    return Comparison(a, sa, b, sb, paired, p, verdict, unit, over)

@@ -101,3 +101,12 @@ def test_twin_crops_scores_both_twins_per_crop_size_and_probes_the_decoder():
     peaks = r["peaks"]["n2n_gaussian"]
     assert "dec_conv1a" in peaks and peaks["output"] == pytest.approx(peaks["dec_conv1c"])
     assert all(value > 0 for value in peaks.values())
+
+
+def test_noise_type_quality_scores_a_shipped_model_and_summarises_its_training():
+    r = bench_json("noise_type_quality", "--kinds", "bernoulli")
+    k = r["kinds"]["bernoulli"]
+    assert k["checkpoint"] == "checkpoints/n2n_bernoulli.pt" and k["loss"] == "l2_masked"
+    assert list(k["psnr"]) == ["bernoulli:0.5"]  # --quick: the gallery's level only
+    assert k["psnr"]["bernoulli:0.5"]["denoised"] > k["psnr"]["bernoulli:0.5"]["noisy"] + 10
+    assert 0 < k["hours"] and 1 <= k["best_epoch"] <= k["epochs"]

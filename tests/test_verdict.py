@@ -59,3 +59,8 @@ def test_bad_input_names_the_side_and_the_fix(a_scores, b_scores, paired, words)
         compare("N2N", a_scores, "N2C", b_scores, paired=paired)
     for word in words:
         assert word in str(info.value)
+
+
+def test_scores_over_images_say_so():
+    result = compare("N2N", [30.7, 34.9, 33.5, 30.1, 32.1], "N2C", [29.3, 34.9, 33.6, 30.0, 32.1], True, over="images")
+    assert "(5 images each)" in str(result) and result.verdict == "indistinguishable"
