@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from n2n_lib.lab.expected import STRICT_ENV
+from n2n_lib.lab.pretrained import RECIPES
 
 ROOT = Path(__file__).resolve().parent
 # What the notebooks and commands read from the project: linked, never written through.
@@ -26,8 +27,7 @@ LINKED = (
     "n2n_lib",
     "notebooks",
     "data/eval",
-    "checkpoints/n2n_gaussian.pt",
-    "checkpoints/n2c_gaussian.pt",
+    *(f"checkpoints/{name}.pt" for name in RECIPES),  # the shipped models
     "checkpoints/pretrained_quality.json",
     "checkpoints/README.md",
 )
