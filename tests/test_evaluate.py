@@ -98,7 +98,7 @@ def test_cli_baselines_and_benchmarks_see_the_same_noisy_images(eval_root, monke
 
     cli_spy = Spy()
     monkeypatch.setattr(checkpoint, "load_model", lambda path: (cli_spy, {}))
-    assert main(["evaluate", "--images", str(eval_root), "--seed", str(seed), "--json"]) == 0
+    assert main(["evaluate", "--checkpoint", "spy.pt", "--images", str(eval_root), "--seed", str(seed), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert list(report["images"]) == ["apple", "mango", "zebra"]  # the JPEG is scored, SOURCES.md is not
 
