@@ -63,7 +63,7 @@ def print_table(r: dict) -> None:
     print(f"mean PSNR on the whole data/eval photos, noise seeded per image from seed {r['seed']}: noisy → denoised")
     print("| model | trained on | loss | training | best validation (epoch) | low | gallery level | high |")
     print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    for kind, k in r["kinds"].items():
+    for k in r["kinds"].values():
         cells = [f"{spec}: {s['noisy']:.2f} → **{s['denoised']:.2f}** dB" for spec, s in k["psnr"].items()]
         print(
             f"| `{k['checkpoint'].split('/')[-1]}` | {k['noise']} | {k['loss']} | {k['hours']:.2f} h | "

@@ -109,4 +109,4 @@ def test_noise_type_quality_scores_a_shipped_model_and_summarises_its_training()
     assert k["checkpoint"] == "checkpoints/n2n_bernoulli.pt" and k["loss"] == "l2_masked"
     assert list(k["psnr"]) == ["bernoulli:0.5"]  # --quick: the gallery's level only
     assert k["psnr"]["bernoulli:0.5"]["denoised"] > k["psnr"]["bernoulli:0.5"]["noisy"] + 10
-    assert 0 < k["hours"] and 1 <= k["best_epoch"] <= k["epochs"]
+    assert k["hours"] > 0 and 1 <= k["best_epoch"] <= k["epochs"]
