@@ -41,7 +41,7 @@ class TrainingProfile:
     ablation_epochs: int  # each augmentation-ablation run
     ablation_batches: int | None  # per ablation epoch; None: every batch
     overfit_epochs: int  # the deliberately overfitting run (one full batch per epoch)
-    # Section 5 of notebook 03 shows why SGD gets 0.02 and not the report's 0.05.
+    # SGD gets 0.005, not the report's 0.05: at 0.01 and 0.02 a seed of notebook 03's section 5 diverged in epoch 1.
     default_lr: dict[str, float] = field(default_factory=lambda: {"adam": 1e-3, "sgd": 0.005})
 
 
@@ -91,7 +91,7 @@ class ResultsProfile:
 
 TRAINING = {
     # quick: 12 × 100 batches at Adam lr 0.002, measured to reach ≥ 27.5 dB on the whole data/eval photos for every
-    # one of three seeds (27.75-28.47 dB) in about 30 s per run on 2 cores; 10 × 100 at 0.003 left one seed at 27.36.
+    # one of three seeds (27.75-28.47 dB) in about 37 s per run on 2 cores; 10 × 100 at 0.003 left one seed at 27.36.
     "quick": TrainingProfile(
         preset="small",
         epochs=12,
