@@ -23,7 +23,7 @@ from n2n_lib.crops import PhotoData, dihedral
 from n2n_lib.data import to_float
 from n2n_lib.errors import InputError
 from n2n_lib.metrics import psnr
-from n2n_lib.noise import add_noise, parse_noise
+from n2n_lib.noise import add_noise
 from n2n_lib.pairs import PairData
 
 if TYPE_CHECKING:  # train imports this module; the config is only a type hint here
@@ -43,7 +43,7 @@ class Batches:
         self, data: PairData | PhotoData, config: TrainConfig, device: torch.device, generator: torch.Generator
     ):
         self.config, self.gen = config, generator
-        self.spec = parse_noise(config.noise) if config.noise is not None else None
+        self.spec = config.noise  # a NoiseSpec (TrainConfig parses it), or None for the stored pairs
         self.photos = data.train.to(device) if isinstance(data, PhotoData) else None
         self.augment = AugmentConfig(
             flips=config.flips and self.photos is None,  # photo crops get `dihedral`: flips and 90° rotations at once

@@ -36,7 +36,7 @@ from n2n_lib.errors import InputError
 from n2n_lib.hardware import configure_cpu_threads, pick_device, use_bf16
 from n2n_lib.losses import default_loss, get_loss
 from n2n_lib.model import UNet, UNetConfig
-from n2n_lib.noise import parse_noise
+from n2n_lib.noise import NoiseSpec, parse_noise
 from n2n_lib.pairs import PairData
 
 
@@ -51,7 +51,9 @@ class TrainConfig:
     momentum: float = 0.9  # SGD only
     rampdown: float = 0.3  # final fraction of training during which the learning rate ramps down to 0 (paper)
     targets: str = "noisy"  # "noisy": Noise2Noise; "clean": Noise2Clean, the supervised baseline
-    noise: str | None = None  # None: use the stored noisy pairs; a spec: fresh noise on the clean patches every batch
+    # None: use the stored noisy pairs; a spec ("gaussian:0-50" or a NoiseSpec): fresh noise on the clean patches every
+    # batch. Held parsed, as a NoiseSpec; `to_dict` writes it back as its spec text.
+    noise: NoiseSpec | str | None = None
     loss: str | None = None  # None: the noise type's matching loss (l2 for Gaussian)
     flips: bool = True
     swap: bool = True  # exchange source and target per sample (Noise2Noise only)
@@ -63,7 +65,13 @@ class TrainConfig:
     compile: bool = False  # torch.compile the model for training (minutes of compiling; pays off on long GPU runs)
 
     def __post_init__(self) -> None:
+        if self.noise is not None:
+            self.noise = parse_noise(self.noise)  # a bad spec fails here, naming it
         self.validate()  # a bad setting fails where it is written, not minutes later in a run
+
+    def to_dict(self) -> dict:
+        """The settings as plain JSON-able values (the noise as its spec text), as checkpoints record them."""
+        return {**asdict(self), "noise": None if self.noise is None else str(self.noise)}
 
     def validate(self) -> None:
         """Raise InputError naming the first bad field and its allowed values."""
@@ -82,8 +90,8 @@ class TrainConfig:
         for ok, name, allowed in checks:
             if not ok:
                 raise InputError(f"training setting {name}={getattr(self, name)!r} is invalid; use {allowed}.")
-        if self.noise is not None:
-            parse_noise(self.noise)
+        if self.noise is not None and not isinstance(self.noise, NoiseSpec):
+            raise InputError(f"training setting noise={self.noise!r} is invalid; use a spec such as 'gaussian:0-50'.")
         get_loss(self.loss_name)
 
     @property
@@ -290,7 +298,7 @@ def fit(
     config.validate()
     if resume and checkpoint is None:
         raise InputError("resume=True needs the checkpoint path of the interrupted run.")
-    record = {"model_config": model_config.to_dict(), "train_config": asdict(config), "data": dict(data.meta)}
+    record = {"model_config": model_config.to_dict(), "train_config": config.to_dict(), "data": dict(data.meta)}
     trainer = Trainer(data, model_config, config)  # model, optimizer, learning-rate schedule, batch maker
     model = trainer.model
     val_noisy, val_clean = validation_set(data, config, trainer.device)

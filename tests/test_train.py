@@ -9,6 +9,7 @@ from n2n_lib.checkpoint import load_model, load_resume, read_checkpoint
 from n2n_lib.errors import InputError
 from n2n_lib.io import load_torch
 from n2n_lib.metrics import psnr
+from n2n_lib.noise import NoiseSpec
 from n2n_lib.pairs import PairData, load_pairs
 from n2n_lib.train import TrainConfig, fit, rampdown_factor, resume_path
 
@@ -148,6 +149,15 @@ def test_pairs_without_clean_data_cannot_train_noise2clean(data):
 def test_bad_settings_are_refused_by_name_where_they_are_written(field, value):
     with pytest.raises(InputError, match=field if field not in ("noise", "loss") else value):
         TrainConfig(**{field: value})  # the constructor checks, before any data is loaded
+
+
+def test_noise_is_held_parsed_and_recorded_as_its_spec_text():
+    config = TrainConfig(noise="Gaussian: 0-50")
+    assert config.noise == NoiseSpec("gaussian", 0.0, 50.0)  # parsed once, where the config is written
+    assert config.loss_name == "l2" and TrainConfig(noise="impulse:0.3").loss_name == "l0"
+    record = config.to_dict()  # what checkpoints store: plain JSON-able values
+    assert record["noise"] == "gaussian:0-50" and TrainConfig(**record) == config
+    assert TrainConfig().to_dict()["noise"] is None
 
 
 def test_divergence_is_reported_with_the_fix(data):

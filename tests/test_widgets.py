@@ -1,6 +1,5 @@
 """The denoising explorer of notebook 05 and the shipped pretrained model it runs by default."""
 
-import dataclasses
 import datetime
 import io
 import math
@@ -65,7 +64,7 @@ def test_shipped_models_are_small_load_safely_and_match_their_recipe(name):
     model, ckpt = load_model(path)  # weights_only inside
     recipe = RECIPES[name]
     assert ckpt["model_config"] == recipe.model.to_dict()
-    assert ckpt["train_config"] == dataclasses.asdict(recipe.train)  # its noise range, targets and budget
+    assert ckpt["train_config"] == recipe.train.to_dict()  # its noise range, targets and budget
     assert ckpt["data"]["source"] == recipe.photos and ckpt["data"]["crop"] == recipe.crop
     history = ckpt["history"]
     assert len(history["val_psnr"]) == recipe.train.epochs  # trained to the end, not shipped half-way

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from n2n_lib.checkpoint import load_model, read_checkpoint, save_checkpoint
@@ -117,7 +117,7 @@ def train(name: str, progress: bool = True) -> Path:
 def ship(name: str) -> Path:
     """Copy the trained checkpoint of `name` (best weights and records, no optimizer state) to checkpoints/NAME.pt."""
     ckpt = read_checkpoint(training_path(name))
-    if ckpt.get("train_config") != asdict(_recipe(name).train):
+    if ckpt.get("train_config") != _recipe(name).train.to_dict():
         raise InputError(f"{training_path(name)} was not trained with today's recipe {name!r}; train it again.")
     model, _ = load_model(training_path(name))
     extra = {k: v for k, v in ckpt.items() if k not in ("format", "model_config", "model_state")}
