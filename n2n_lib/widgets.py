@@ -141,78 +141,82 @@ def denoise_explorer(
     it joins the dropdown as "upload: NAME". A file that is not a readable image shows a message instead.
     Returns the panel (an ``ipywidgets.VBox``); its ``.controls`` dict holds the sub-widgets by role.
     """
-    import ipywidgets as w
-
     if not images:
         raise InputError("images is empty; pass a dict name → uint8 (3, H, W), e.g. n2n_lib.evaluate.eval_images().")
-    crops = {name: center_crop(image, crop) for name, image in images.items()}
-    uploads: dict[str, dict] = {}
-    cache: dict[str, bytes] = {}  # PNGs of the clean crops, encoded once
+    return _Explorer(model, {name: center_crop(image, crop) for name, image in images.items()}, sigma, seed).panel
 
-    picker = w.Dropdown(options=list(crops), description="image")
-    slider = w.FloatSlider(
-        value=float(sigma),
-        min=0.0,
-        max=SIGMA_MAX,
-        step=1.0,
-        description="σ",
-        continuous_update=False,
-        readout_format=".0f",
-    )
-    upload = w.FileUpload(accept=".png,.jpg,.jpeg,image/png,image/jpeg", multiple=False, description="your image")
-    status = w.HTML(layout=w.Layout(min_height="1.6em"))
-    panels = [w.Image(format="png", layout=w.Layout(width="256px", height="auto")) for _ in range(3)]
-    captions = [w.Label(value=text) for text in ("noisy", "denoised", "clean")]
-    row = w.HBox([w.VBox([caption, panel]) for caption, panel in zip(captions, panels, strict=True)])
 
-    def show_message(text: str) -> None:
-        status.value = f"<b style='color:#b00020'>{text}</b>"
+class _Explorer:
+    """The widgets of `denoise_explorer` and what they do when the image, σ or an upload changes."""
 
-    def refresh(_change=None) -> None:
-        name = picker.value
+    def __init__(self, model: nn.Module, crops: dict[str, Tensor], sigma: float, seed: int):
+        import ipywidgets as w
+
+        self.model, self.crops, self.seed = model, crops, seed
+        self.uploads: dict[str, dict] = {}  # "upload: NAME" → denoise_upload's result
+        self.clean_png: dict[str, bytes] = {}  # PNGs of the clean crops, encoded once
+        self.picker = w.Dropdown(options=list(crops), description="image")
+        self.slider = w.FloatSlider(
+            value=float(sigma), min=0.0, max=SIGMA_MAX, step=1.0, description="σ", continuous_update=False,
+            readout_format=".0f",
+        )  # fmt: skip
+        accept = ".png,.jpg,.jpeg,image/png,image/jpeg"
+        self.upload = w.FileUpload(accept=accept, multiple=False, description="your image")
+        self.status = w.HTML(layout=w.Layout(min_height="1.6em"))
+        self.panels = [w.Image(format="png", layout=w.Layout(width="256px", height="auto")) for _ in range(3)]
+        self.captions = [w.Label(value=text) for text in ("noisy", "denoised", "clean")]
+        row = w.HBox([w.VBox(pair) for pair in zip(self.captions, self.panels, strict=True)])
+        self.picker.observe(self.refresh, names="value")
+        self.slider.observe(self.refresh, names="value")
+        self.upload.observe(self.on_upload, names="value")
+        self.refresh()
+        self.panel = w.VBox([w.HBox([self.picker, self.slider]), w.HBox([self.upload]), self.status, row])
+        self.panel.add_class("n2n-denoise-explorer")
+        self.panel.controls = {
+            "image": self.picker, "sigma": self.slider, "upload": self.upload, "status": self.status,
+            "panels": self.panels,
+        }  # fmt: skip
+
+    def show_message(self, text: str) -> None:
+        self.status.value = f"<b style='color:#b00020'>{text}</b>"
+
+    def refresh(self, _change=None) -> None:
+        """Show the picked image: an upload as it is, a clean crop re-noised at the slider's σ and denoised."""
+        name = self.picker.value
         try:
-            if name in uploads:
-                result = uploads[name]
-                slider.disabled = True
-                pictures, labels = [result["noisy"], result["denoised"]], ["your image", "denoised"]
+            if name in self.uploads:
+                result, labels = self.uploads[name], ["your image", "denoised"]
             else:
-                result = renoise_and_denoise(model, crops[name], slider.value, seed)
-                slider.disabled = False
-                pictures, labels = [result["noisy"], result["denoised"]], ["noisy", "denoised", "clean"]
-            for panel, picture in zip(panels, pictures, strict=False):
-                panel.value = png_bytes(picture)
-            if name in uploads:
-                panels[2].layout.display = captions[2].layout.display = "none"
-            else:
-                panels[2].layout.display = captions[2].layout.display = None
-                if name not in cache:
-                    cache[name] = png_bytes(crops[name])
-                panels[2].value = cache[name]
-            for caption, text in zip(captions, labels, strict=False):
-                caption.value = text
-            status.value = describe(result)
+                result = renoise_and_denoise(self.model, self.crops[name], self.slider.value, self.seed)
+                labels = ["noisy", "denoised", "clean"]
+            self._show(name, result, labels)
         except (InputError, RuntimeError) as exc:  # a bad image or an out-of-memory model call: say so, keep going
-            show_message(str(exc))
+            self.show_message(str(exc))
 
-    def on_upload(change) -> None:
+    def _show(self, name: str, result: dict, labels: list[str]) -> None:
+        uploaded = name in self.uploads
+        self.slider.disabled = uploaded  # an upload has no clean image to re-noise
+        for panel, picture in ((self.panels[0], result["noisy"]), (self.panels[1], result["denoised"])):
+            panel.value = png_bytes(picture)
+        self.panels[2].layout.display = self.captions[2].layout.display = "none" if uploaded else None
+        if not uploaded:
+            if name not in self.clean_png:
+                self.clean_png[name] = png_bytes(self.crops[name])
+            self.panels[2].value = self.clean_png[name]
+        for caption, text in zip(self.captions, labels, strict=False):
+            caption.value = text
+        self.status.value = describe(result)
+
+    def on_upload(self, change) -> None:
         for name, data in _upload_files(change["new"]):
             try:
-                result = denoise_upload(model, data, name)
+                result = denoise_upload(self.model, data, name)
             except (InputError, RuntimeError) as exc:
-                show_message(str(exc))
+                self.show_message(str(exc))
                 continue
             key = UPLOAD_PREFIX + name
-            uploads[key] = result
-            picker.options = [*crops, *uploads]
-            if picker.value == key:  # re-uploading the same name does not change the selection, so refresh here
-                refresh()
-            picker.value = key
-
-    picker.observe(refresh, names="value")
-    slider.observe(refresh, names="value")
-    upload.observe(on_upload, names="value")
-    refresh()
-    panel = w.VBox([w.HBox([picker, slider]), w.HBox([upload]), status, row])
-    panel.add_class("n2n-denoise-explorer")
-    panel.controls = {"image": picker, "sigma": slider, "upload": upload, "status": status, "panels": panels}
-    return panel
+            self.uploads[key] = result
+            self.picker.options = [*self.crops, *self.uploads]
+            if self.picker.value == key:  # re-uploading the same name does not change the selection, so refresh here
+                self.refresh()
+            self.picker.value = key
