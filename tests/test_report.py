@@ -1,5 +1,6 @@
 """The HTML lab report (n2n_lib.lab.report, `make report`)."""
 
+import html
 import json
 import re
 from pathlib import Path
@@ -12,8 +13,8 @@ import pandas as pd
 import pytest
 
 from n2n_lib.errors import InputError
-from n2n_lib.lab import report
-from n2n_lib.lab.report import build_report, main, summary_bullets
+from n2n_lib.lab.report import CAPTIONS, STUDENT_REPORT, build_report, main, pdf, summary_bullets
+from n2n_lib.lab.report.pdf import PdfSkipped, find_chromium, write_pdf
 from n2n_lib.model import UNetConfig
 from n2n_lib.results import (
     ALL,
@@ -39,13 +40,18 @@ from n2n_lib.results import (
 from n2n_lib.verdict import compare
 
 SECTION_TITLES = [
-    "Data",
-    "Architecture",
-    "Training curve and PSNR",
-    "Tuning table",
-    "Inference across noise types",
-    "Conclusions",
-    "Limitations",
+    "Abstract",
+    "1 · The student report and this lab",
+    "2 · Data",
+    "3 · Architecture",
+    "4 · Training",
+    "5 · Hyperparameter tuning",
+    "6 · Inference across noise types",
+    "7 · Comparison with classical methods",
+    "8 · Conclusions",
+    "9 · Limitations",
+    "Appendix A · Configuration",
+    "Appendix B · Executed notebooks",
 ]
 
 
@@ -192,9 +198,9 @@ def _write_05(folder: Path) -> None:
         checkpoint="checkpoints/n2n_gaussian.pt",
         noise="gaussian:25",
         seed=0,
-        **_evaluation({"kodim23": 33.4, "monarch": 33.26}, **ssim),
+        **_evaluation({"kodim23": 33.4, "monarch": 33.26, "sail": 31.0}, **ssim),
         twin=TwinEvaluation(
-            checkpoint="checkpoints/n2c_gaussian.pt", **_evaluation({"kodim23": 33.2, "monarch": 33.0})
+            checkpoint="checkpoints/n2c_gaussian.pt", **_evaluation({"kodim23": 33.2, "monarch": 33.0, "sail": 30.7})
         ),
     ).write(folder)
 
@@ -209,6 +215,10 @@ def _write_results(folder: Path) -> None:
     _write_05(folder)
 
 
+SHOWN = ("fig2_noise_types", "fig_receptive_field", "fig1_training_curves", "fig_tuning_lr_momentum", "fig_noise_types")
+REPO = Path(__file__).resolve().parents[1]
+
+
 @pytest.fixture
 def lab(tmp_path):
     """results/ (written through n2n_lib.results, as the notebooks do), figures/ and runs/quick/."""
@@ -216,7 +226,7 @@ def lab(tmp_path):
     for folder in (results, figures, runs):
         folder.mkdir(parents=True)
     _write_results(results)
-    for name in ("fig_noise_types", "fig_receptive_field", "fig1_training_curves", "fig_tuning_lr", "fig2_noise_types"):
+    for name in SHOWN:
         _png(figures / f"{name}.png", name)
     _png(figures / "fig_something_else.png", "other")
     _notebook(
@@ -227,42 +237,111 @@ def lab(tmp_path):
     return results, figures, runs
 
 
-def test_report_has_the_lab_report_sections_numbers_and_figures(lab):
+def _headings(page: str) -> list[str]:
+    return re.findall(r'<h2 id="[^"]+">([^<]+)</h2>', page)
+
+
+def _between(page: str, start: str, end: str | None = None) -> str:
+    """The page from heading `start` to heading `end` (or to the end)."""
+    begin = page.index(f">{start}</h2>")
+    return page[begin : page.index(f">{end}</h2>") if end else None]
+
+
+def _visible(page: str) -> str:
+    """The page without style, embedded images and tags: what a reader sees."""
+    page = re.sub(r"<style>.*?</style>", "", page, flags=re.S)
+    page = re.sub(r'src="data:[^"]*"', "", page)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+JSON_PATH = re.compile(r"\b[A-Za-z_]\w*\.[A-Za-z_]\w*\.[A-Za-z_]\w*\b")  # files_mb.train_data.pkl, a.b.c
+RAW_FLOAT = re.compile(r"\d\.\d{5,}")  # 0.0125297, 13.57900
+
+
+def assert_readable(page: str) -> None:
+    """No raw JSON path in labels, cells, headings or captions (file names shown as `code` aside), no float with five
+    or more decimals anywhere, no identifier with underscores as a column name."""
+    without_code = re.sub(r"<code>.*?</code>", "", page)
+    labels = re.findall(r"<(t[hd]|h\d|caption|figcaption)[^>]*>(.*?)</\1>", without_code, flags=re.S)
+    for _, text in labels:
+        assert not JSON_PATH.search(html.unescape(re.sub(r"<[^>]+>", "", text))), text
+    for head in re.findall(r"<th>(.*?)</th>", page):
+        assert "_" not in head, head
+    assert not RAW_FLOAT.search(_visible(page)), RAW_FLOAT.search(_visible(page))
+    assert not JSON_PATH.search(_visible(without_code)), JSON_PATH.search(_visible(without_code))
+
+
+def test_report_reads_like_the_lab_report(lab):
     results, figures, runs = lab
     page = build_report(results, figures, runs)
-    headings = re.findall(r"<h2>\d+ · ([^<]+)</h2>", page)
-    assert headings == SECTION_TITLES
-    for number in ("6250", "134787", "24.53", "21.82", "0.0125297", "32.21", "23.67", "26.64"):
-        assert number in page
-    # Nested JSON: one table row per run, per image, per conclusion; per-epoch histories are left to the figures.
-    assert "<caption>runs</caption>" in page and "<caption>evaluation.N2N.images</caption>" in page
-    assert '<td>kodim23</td><td class="num">20.37</td><td class="num">24.83</td>' in page
-    assert "<td>ReLU is no better than LeakyReLU</td><td>ReLU 0.0360</td><td>confirms</td>" in page
-    assert "13.579" not in page
-    # Every figure is embedded (self-contained file), including one no section claims.
-    for name in ("fig_noise_types", "fig1_training_curves", "fig_tuning_lr", "fig2_noise_types", "fig_something_else"):
-        assert re.search(rf'alt="{name}" src="data:image/png;base64,[A-Za-z0-9+/=]{{100,}}"', page)
-    assert "missing" not in re.sub(r"<style>.*?</style>", "", page, flags=re.S)
-    # Conclusions: computed from the numbers, plus the notebooks' own Summary bullets.
-    assert "reaches 23.67 dB on centre crops (96×96 px) of data/eval" in page
-    assert "Noise2Noise reaches 24.89 dB and Noise2Clean 24.92 dB (noisy input 20.37 dB)" in page
-    assert "Over 3 seeds: N2N 24.87 ± 0.12 dB vs N2C 24.89 ± 0.08 dB (3 seeds each): indistinguishable" in page
-    key_results = page.index("<h2>Key results</h2>")  # the headline numbers come first, before section 1
-    assert key_results < page.index("<h2>1 · ") and "CBM3D at 32.21 dB" in page[key_results : page.index("<h2>1 · ")]
-    assert "-0.01 dB from the same network trained on clean targets" in page
-    assert "gaussian +6.25 dB, impulse +7.91 dB" in page
+    assert _headings(page) == [*SECTION_TITLES, "Appendix C · Other figures"]
+    # Figures numbered in narrative order (not alphabetically), each with its one-sentence caption.
+    shown = re.findall(r'<figure id="([^"]+)"><img[^>]*><figcaption><b>Figure (\w+)\.</b> (.*?)</figcaption>', page)
+    expected = ["fig_noise_types", "fig_receptive_field", "fig1_training_curves", "fig_tuning_lr_momentum"]
+    assert [stem for stem, _, _ in shown] == [*expected, "fig2_noise_types", "fig_something_else"]
+    assert [number for _, number, _ in shown] == ["1", "2", "3", "4", "5", "A1"]
+    for stem, _, caption in shown[:-1]:
+        assert html.unescape(caption) == CAPTIONS[stem].caption
+    assert re.search(r'alt="fig_something_else" src="data:image/png;base64,[A-Za-z0-9+/=]{100,}"', page)
+    assert "fig_something_else.png" in _between(page, "Appendix C · Other figures")
+    for stem, spec in CAPTIONS.items():  # each figure in its section, or a note there naming its notebook
+        section = page[page.rindex("<h2", 0, page.index(f'id="{stem}"' if stem in SHOWN else f"<code>{stem}</code>")) :]
+        assert section.startswith(f'<h2 id="{spec.section}">'), stem
+    assert "Figure <code>fig_overfitting</code> is missing from figures/: run notebook 03" in page
+    # The student report beside this lab: theirs from the one constant, ours from results/, profile and machine named.
+    comparison = _between(page, "1 · The student report and this lab", "2 · Data")
+    assert "this lab (quick profile, CPU, 2 cores, no GPU)" in comparison
+    assert f"{STUDENT_REPORT.final_psnr_db:.2f} dB" in comparison and "60 s on a laptop GPU" in comparison
+    assert "24.89 dB on the 2 <code>data/eval</code> photos with Gaussian σ=25 noise" in comparison
     assert (
-        "over the quick model of notebook 05: impulse 27.02 dB (+5.25 dB)." in page
-    )  # only kinds with a shipped model
-    assert "checkpoints/n2n_gaussian.pt) reaches 33.33 dB, SSIM 0.912 on the whole data/eval images" in page
-    assert "its twin trained on clean targets (checkpoints/n2c_gaussian.pt) reaches 33.10 dB" in page
-    assert "<td>impulse</td><td>impulse:0.3</td>" in page  # one table row per noise type
-    # the shipped network heads the comparison, but is not counted among the classical methods
-    assert "best classical method is CBM3D at 32.21 dB (+0.29 dB for N2N shipped (blind))" in page
-    assert "Against the linear filters, the network of notebook 03 (N2N) scores: mean filter 3×3 -3.18 dB." in page
-    assert "<code>fit</code> trains with <strong>noisy targets</strong> and keeps the best epoch." in page
-    assert "not a summary bullet" not in page
-    assert "EPOCHS=4" in page and "03_training.ipynb" in page
+        'best validation PSNR N2N 24.53 dB, N2C 24.80 dB (<a href="#fig1_training_curves">Figure 3</a>)' in comparison
+    )
+    assert "<td>Table 1, claim 1</td><td>ReLU is no better than LeakyReLU</td><td>confirms: ReLU 0.0360</td>" in page
+    assert "4.2 s per epoch for the small U-Net on the CPU (2,560 patches; about 10 s per pass over 6,250)" in page
+    # Numbers formatted: Table 1's loss in 10⁻³, learning rates in scientific notation, thousands separated.
+    assert '<td class="num">12.53</td><td>LeakyReLU</td><td>off</td><td class="num">1.00 × 10⁻²</td>' in page
+    assert '<td class="num">134,787</td>' in page and "0.0125297" not in page and "13.579" not in page
+    # Conclusions: every verdict of the results once, the abstract summarising them.
+    conclusions = _between(page, "8 · Conclusions", "9 · Limitations")
+    verdict = _training().verdicts["N2N vs N2C"]
+    assert verdict in conclusions and page.count(verdict) == 1
+    assert "checked against our trials: confirms (ReLU 0.0360)" in conclusions
+    assert "N2N 32.55 ± 1.35 dB vs N2C 32.30 ± 1.39 dB (3 images each): N2N is better by 0.25 dB" in conclusions
+    abstract = _between(page, "Abstract", "1 · The student report and this lab")
+    assert "Over 3 seeds the two are indistinguishable at this budget, difference -0.02 dB." in abstract
+    assert "The report's claims about Table 1, decided from our search: confirms." in abstract
+    assert "best classical method is CBM3D at 32.21 dB; N2N shipped (blind) is +0.29 dB from it" in page
+    assert "<td>Impulse p=0.3</td><td>L0 (annealed)</td>" in page and "not shipped" in page
+    assert 'class="note"' not in page[: page.index('<h2 id="data">')]  # every results file there: no note yet
+    assert_readable(page)
+
+
+def test_configuration_and_notebooks_are_in_the_appendix(lab):
+    results, figures, runs = lab
+    config = _between(
+        build_report(results, figures, runs), "Appendix A · Configuration", "Appendix B · Executed notebooks"
+    )
+    assert "<td>batches per epoch</td>" not in config and "<th>batches per epoch</th>" in config
+    assert "<td>main</td>" in config and '<td>depth (pooling steps)</td><td class="num">3</td>' in config
+    assert "<td>activation</td><td>LeakyReLU</td>" in config and "<td>ASHA early stopping</td><td>yes</td>" in config
+    notebooks = _between(
+        build_report(results, figures, runs), "Appendix B · Executed notebooks", "Appendix C · Other figures"
+    )
+    assert '<td>03_training</td><td>PROFILE = quick, EPOCHS = 4</td><td class="num">61 s</td>' in notebooks
+    assert "<code>fit</code> trains with <strong>noisy targets</strong> and keeps the best epoch." in notebooks
+    assert "not a summary bullet" not in notebooks
+
+
+def test_the_repository_results_render_readably():
+    """The committed results/ and figures/ (notebooks run in the quick profile) through the same checks."""
+    if not (REPO / "results" / "training.json").is_file():
+        pytest.skip("results/ of the repository not there (run `make run`)")
+    page = build_report(REPO / "results", REPO / "figures", REPO / "runs" / "quick")
+    assert _headings(page)[: len(SECTION_TITLES)] == SECTION_TITLES
+    numbers = re.findall(r"<b>Figure (\d+)\.</b>", page)
+    assert numbers == [str(n) for n in range(1, len(numbers) + 1)] and len(numbers) >= 10
+    assert "25.51 dB" in page and "Notebook 0" not in _between(page, "Abstract", "1 · The student report and this lab")
+    assert_readable(page)
 
 
 def test_notebooks_not_run_are_said_so_visibly(tmp_path, lab):
@@ -270,18 +349,22 @@ def test_notebooks_not_run_are_said_so_visibly(tmp_path, lab):
     for name in ("tuning_table.csv", "tuning_summary.json", "training.json"):
         (results / name).unlink()
     page = build_report(results, figures, runs=tmp_path / "nothing-here")
-    key_results = page[page.index("<h2>Key results</h2>") : page.index("<h2>1 · ")]
-    assert "Notebook 03 has not been run: no training results." in key_results
-    assert "Notebook 04 has not been run: no tuning table, no tuning results." in key_results
+    abstract = _between(page, "Abstract", "1 · The student report and this lab")
+    assert "Notebook 03 has not been run: no training results." in abstract
+    assert "Notebook 04 has not been run: no tuning table, no tuning results." in abstract
     assert (
         "Notebook 04 has not been run: no tuning table; run notebook 04 "
         "(notebooks/04_hyperparameter_tuning.ipynb, or <code>make run</code>) to write results/tuning_table.csv."
-    ) in page
-    assert "Noise2Noise reaches" not in page and "augmentation_ablation.csv</h3>" in page  # the other file of 03
+    ) in _between(page, "5 · Hyperparameter tuning", "6 · Inference across noise types")
+    assert "not measured: notebook 03 has not been run" in _between(
+        page, "1 · The student report and this lab", "2 · Data"
+    )
+    assert "<td>flips + swap</td>" in page  # the other file of notebook 03 is still shown
     assert "No executed notebooks" in page
     empty = build_report(tmp_path / "no-results", tmp_path / "no-figures")
-    assert re.findall(r"<h2>\d+ · ([^<]+)</h2>", empty) == SECTION_TITLES
-    assert empty.count('class="missing"') >= 2 * len(ALL)  # in its section and under Key results
+    assert _headings(empty) == SECTION_TITLES
+    assert empty.count('class="note"') >= len(ALL) + len(CAPTIONS)
+    assert_readable(empty)
 
 
 @pytest.mark.parametrize(
@@ -294,15 +377,15 @@ def test_notebooks_not_run_are_said_so_visibly(tmp_path, lab):
         ("data_summary.json", "{", "{not json", "not valid JSON"),
     ],
 )
-def test_a_renamed_key_or_column_fails_loudly(lab, capsys, monkeypatch, name, old, new, message):
+def test_a_renamed_key_or_column_fails_loudly(lab, capsys, name, old, new, message):
     """A file that exists but does not match what its notebook writes stops the report: no silently missing sentence."""
     results, figures, runs = lab
     path = results / name
     path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
     with pytest.raises(InputError, match=f"{re.escape(name)} is not what notebook 0[1-5] writes: .*{message}"):
         build_report(results, figures, runs)
-    monkeypatch.setattr(report, "results_dir", lambda: results)
-    assert main(["--runs", str(runs), "--out", str(runs / "lab_report.html")]) == 2
+    args = ["--results", str(results), "--figures", str(figures), "--runs", str(runs), "--no-pdf"]
+    assert main([*args, "--out", str(runs / "lab_report.html")]) == 2
     assert re.search(rf"^error: .*{re.escape(name)}.*to write it again\.$", capsys.readouterr().err.strip())
     assert not (runs / "lab_report.html").exists()
 
@@ -323,18 +406,60 @@ def test_summary_bullets_join_continuation_lines(lab):
     ]
 
 
-def test_command_writes_one_html_file(lab, tmp_path, monkeypatch, capsys):
+def test_command_writes_the_html_and_says_why_no_pdf(lab, tmp_path, monkeypatch, capsys):
     results, figures, runs = lab
-    monkeypatch.setattr(report, "results_dir", lambda: results)
-    monkeypatch.setattr(report, "figures_dir", lambda: figures)
+    monkeypatch.setattr(pdf, "find_chromium", lambda: None)
     out = tmp_path / "out" / "lab_report.html"
-    assert main(["--runs", str(runs), "--out", str(out)]) == 0
+    args = ["--results", str(results), "--figures", str(figures), "--runs", str(runs), "--out", str(out)]
+    assert main(args) == 0
     page = out.read_text(encoding="utf-8")
-    assert page.startswith("<!DOCTYPE html>") and "n2n-lab report (quick profile)" in page
+    assert page.startswith("<!DOCTYPE html>") and "<title>n2n-lab report (quick profile)</title>" in page
     printed = capsys.readouterr().out
-    assert "wrote" in printed and "* Trained on noisy targets only, the network reaches 23.67 dB" in printed
+    assert "* Noise2Noise against Noise2Clean" in printed and f"wrote {out}" in printed
+    assert "PDF skipped: no Chromium on PATH" in printed and not out.with_suffix(".pdf").exists()
     (results / "tuning_summary.json").unlink()
-    assert main(["--runs", str(runs), "--out", str(out)]) == 0
-    assert "* Notebook 04 has not been run: no tuning results." in capsys.readouterr().out
+    assert main([*args, "--no-pdf"]) == 0
+    printed = capsys.readouterr().out
+    assert "* Notebook 04 has not been run: no tuning results." in printed and "PDF" not in printed
     assert main(["--profile", "fast", "--out", str(out)]) == 2
     assert "PROFILE='fast'" in capsys.readouterr().err
+
+
+def test_a_browser_that_cannot_start_skips_the_pdf(tmp_path):
+    html_file = tmp_path / "r.html"
+    html_file.write_text("<p>x</p>")
+    with pytest.raises(PdfSkipped, match="could not be started"):
+        write_pdf(html_file, tmp_path / "r.pdf", browser=str(tmp_path / "no-such-chromium"))
+    assert not (tmp_path / "r.pdf").exists()
+
+
+@pytest.mark.skipif(find_chromium() is None, reason="Chromium not installed (apt-get install -y chromium)")
+def test_pdf_is_printed_with_chromium(lab, tmp_path):
+    results, figures, runs = lab
+    out = tmp_path / "lab_report.html"
+    assert main(["--results", str(results), "--figures", str(figures), "--runs", str(runs), "--out", str(out)]) == 0
+    assert out.with_suffix(".pdf").read_bytes()[:4] == b"%PDF"
+
+
+@pytest.mark.parametrize(
+    "bad", ["<table><tr><td>files_mb.train_data.pkl</td></tr></table>", "<p>loss 0.0125368</p>", "<th>n_train</th>"]
+)
+def test_the_readability_check_catches_what_the_old_report_showed(bad):
+    with pytest.raises(AssertionError):
+        assert_readable(bad)
+
+
+@pytest.mark.skipif(
+    "denoising_trials" not in TuningSummary.__dataclass_fields__, reason="tuning_summary.json has no denoising count"
+)
+def test_trials_that_denoise_are_counted_when_measured(lab):
+    results, figures, runs = lab
+    summary = TuningSummary.read(results)
+    summary.noisy_loss, summary.denoising_trials = 0.00866, 1
+    summary.write(results)
+    page = build_report(results, figures, runs)
+    sentence = "1 of 2 trials denoise: their best loss is below the noisy input's 8.66 × 10⁻³"
+    assert sentence in _between(page, "5 · Hyperparameter tuning", "6 · Inference across noise types")
+    assert sentence in _between(page, "1 · The student report and this lab", "2 · Data")
+    assert "noisy loss" not in page
+    assert_readable(page)
