@@ -160,6 +160,8 @@ class TuningSummary(JsonResult):
     seconds: float
     status: dict[str, int]  # "ok", "stopped early", "failed" → trials
     conclusions: list[Conclusion]
+    noisy_loss: float | None = optional()  # validation MSE of the noisy input: a trial denoises below it
+    denoising_trials: int | None = optional()  # trials whose best loss is below noisy_loss
 
 
 @dataclass

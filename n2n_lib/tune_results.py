@@ -8,6 +8,8 @@ constants below), so a verdict changes when the numbers do; `plot_search` and `p
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -15,74 +17,122 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
 from n2n_lib.tune import LR_RANGE, MOMENTUM_RANGE, SearchResult
+from n2n_lib.verdict import MIN_SCORES, Comparison, compare
 
 REPORT_CLAIMS = (
     "ReLU is no better than LeakyReLU",
     "batch norm makes training about 1.5× slower and slightly worse",
     "a high learning rate with low momentum does as well as a low learning rate with high momentum",
 )
-TOLERANCE = 0.05  # best losses within 5 % of each other (about 0.2 dB) count as equally good
-MIN_TRIALS = 2  # completed trials needed on each side of a comparison
 SLOWER = 1.25  # a time-per-epoch ratio at least this large counts as "slower" (halfway from 1× to the report's 1.5×)
 LR_SPLIT = (LR_RANGE[0] * LR_RANGE[1]) ** 0.5  # "high" learning rates: the upper half of the log range (≥ 0.0032)
 MOMENTUM_SPLIT = sum(MOMENTUM_RANGE) / 2  # "high" momentum: ≥ 0.5
+# Two trials are a matched pair when their learning rates lie within MATCH_LR decades and their momenta within
+# MATCH_MOMENTUM (claims 1 and 2), or, for claim 3, when their effective steps lr / (1 - momentum) lie within
+# MATCH_STEP decades; and when the settings the claim does not compare are equal (`_SAME`).
+MATCH_LR, MATCH_MOMENTUM, MATCH_STEP = 0.25, 0.1, 0.15
+_SAME = {1: ("BN",), 2: ("activation",), 3: ("activation", "BN")}
+INCONCLUSIVE = "inconclusive at this budget"
 
 
-def _best(group: pd.DataFrame) -> float:
-    return float(group["loss"].min())
+def denoising_trials(trials: pd.DataFrame, noisy_loss: float) -> pd.DataFrame:
+    """The completed trials whose best validation loss is below the noisy input's: those that denoise at all."""
+    return trials[(trials["status"] != "failed") & (trials["loss"] < noisy_loss)]
 
 
-def _loss_comparison(a: pd.DataFrame, b: pd.DataFrame, name_a: str, name_b: str) -> tuple[float, str]:
-    """(best loss of a / best loss of b, a sentence with both numbers)."""
-    ratio = _best(a) / _best(b)
-    how = f"{abs(ratio - 1) * 100:.1f} % {'higher' if ratio > 1 else 'lower'}"
-    text = f"best loss {name_a} {_best(a):.4f} (n={len(a)}) vs {name_b} {_best(b):.4f} (n={len(b)}): {how} for {name_a}"
-    return ratio, text
+def _step(trial: pd.Series) -> float:
+    """SGD's effective step size, lr / (1 - momentum): the step a constant gradient settles to."""
+    return trial["learning rate"] / (1 - trial["momentum"])
 
 
-def compare_with_report(trials: pd.DataFrame) -> pd.DataFrame:
+def _distance(a: pd.Series, b: pd.Series, claim: int) -> float:
+    """How far apart two trials' settings are, in units of the matching tolerances; ≤ 1 is a match."""
+    if any(a[key] != b[key] for key in _SAME[claim]):
+        return math.inf
+    if claim == 3:
+        return abs(math.log10(_step(a) / _step(b))) / MATCH_STEP
+    lr = abs(math.log10(a["learning rate"] / b["learning rate"])) / MATCH_LR
+    return max(lr, abs(a["momentum"] - b["momentum"]) / MATCH_MOMENTUM)
+
+
+def matched_pairs(a: pd.DataFrame, b: pd.DataFrame, claim: int = 1) -> list[tuple[int, int]]:
+    """Greedy one-to-one pairs (index in a, index in b) of matched settings, closest first (see MATCH_LR)."""
+    close = sorted(
+        (d, i, j) for i, ra in a.iterrows() for j, rb in b.iterrows() if (d := _distance(ra, rb, claim)) <= 1
+    )
+    used_a, used_b, pairs = set(), set(), []
+    for _, i, j in close:
+        if i not in used_a and j not in used_b:
+            used_a.add(i)
+            used_b.add(j)
+            pairs.append((i, j))
+    return pairs
+
+
+def _scores(trials: pd.DataFrame, curves: pd.DataFrame, pairs: list[tuple[int, int]]) -> tuple[list, list]:
+    """Each pair's best validation PSNRs over the epochs both trials ran (ASHA may have stopped one sooner)."""
+    out_a, out_b = [], []
+    for i, j in pairs:
+        common = min(trials.at[i, "epochs"], trials.at[j, "epochs"])
+        for index, out in ((i, out_a), (j, out_b)):
+            c = curves[(curves["trial"] == trials.at[index, "trial"]) & (curves["epoch"] <= common)]
+            out.append(float(c["psnr"].max()))
+    return out_a, out_b
+
+
+def _claim(trials, curves, a, b, names, claim) -> tuple[Comparison | None, str, list[tuple[int, int]]]:
+    """(the verdict helper's comparison of a against b over matched pairs, or None with why, the pairs)."""
+    pairs = matched_pairs(a, b, claim)
+    if len(pairs) < MIN_SCORES:
+        return None, f"{len(pairs)} matched pair(s) of {names[0]} and {names[1]} trials ({MIN_SCORES} needed)", pairs
+    sa, sb = _scores(trials, curves, pairs)
+    return compare(names[0], sa, names[1], sb, paired=True, over="matched trials"), "", pairs
+
+
+def compare_with_report(trials: pd.DataFrame, curves: pd.DataFrame, noisy_loss: float) -> pd.DataFrame:
     """Check the report's three conclusions (`REPORT_CLAIMS`) against our trials; one row per claim.
 
-    trials: `SearchResult.trials` (needs status, loss, activation, BN, learning rate, momentum, time (s), epochs).
-    Failed trials are left out; trials stopped early by ASHA count with the best loss they reached. Columns: claim,
-    ours (our numbers, rounded), verdict ("confirms", "partly confirms", "does not confirm" or "inconclusive at this
-    budget" when a side has fewer than MIN_TRIALS completed trials). Best losses within TOLERANCE count as equal.
+    trials, curves: `SearchResult.trials` and `.curves`. noisy_loss: the noisy validation input's MSE. When fewer than
+    half of the trials denoise (`denoising_trials`), every verdict is "inconclusive at this budget": a comparison of
+    trials that have not learnt to denoise says nothing about the settings. Otherwise each claim compares trials in
+    matched pairs (`matched_pairs`: the same learning rate and momentum, so the compared setting is not confounded
+    with them) with the verdict helper (`n2n_lib.verdict.compare`, paired, on best validation PSNR) and needs at least
+    three pairs. Columns: claim, ours (the numbers), verdict ("confirms", "partly confirms", "does not confirm" or
+    "inconclusive at this budget").
     """
+    denoise = len(denoising_trials(trials, noisy_loss))
+    if 2 * denoise < len(trials):
+        why = f"only {denoise} of {len(trials)} trials beat the noisy input (loss {noisy_loss:.4f}); half are needed"
+        return _table([(INCONCLUSIVE, why)] * 3)
     done = trials[trials["status"] != "failed"]
     rows = []
-
     relu, leaky = done[done["activation"] == "ReLU"], done[done["activation"] == "LeakyReLU"]
-    if min(len(relu), len(leaky)) < MIN_TRIALS:
-        rows.append(("inconclusive at this budget", f"completed trials: {len(relu)} ReLU, {len(leaky)} LeakyReLU"))
-    else:
-        ratio, text = _loss_comparison(relu, leaky, "ReLU", "LeakyReLU")
-        rows.append(("confirms" if ratio >= 1 - TOLERANCE else "does not confirm", text))
+    c, why, _ = _claim(done, curves, relu, leaky, ("ReLU", "LeakyReLU"), 1)
+    rows.append(
+        (INCONCLUSIVE, why) if c is None else ("does not confirm" if c.verdict == "better" else "confirms", str(c))
+    )
 
     on, off = done[done["BN"] == "on"], done[done["BN"] == "off"]
-    if min(len(on), len(off)) < MIN_TRIALS:
-        rows.append(("inconclusive at this budget", f"completed trials: {len(on)} with BN, {len(off)} without"))
+    c, why, pairs = _claim(done, curves, on, off, ("BN on", "BN off"), 2)
+    if c is None:
+        rows.append((INCONCLUSIVE, why))
     else:
         per_epoch = done["time (s)"] / done["epochs"]
-        slowdown = per_epoch[on.index].mean() / per_epoch[off.index].mean()
-        ratio, text = _loss_comparison(on, off, "BN on", "BN off")
-        slower, worse = slowdown >= SLOWER, ratio > 1
+        slowdown = sum(per_epoch[i] / per_epoch[j] for i, j in pairs) / len(pairs)
+        slower, worse = slowdown >= SLOWER, c.verdict == "worse"
         verdict = "confirms" if slower and worse else "partly confirms" if slower or worse else "does not confirm"
-        rows.append((verdict, f"{slowdown:.2f}× the time per epoch; {text}"))
+        rows.append((verdict, f"{slowdown:.2f}× the time per epoch; {c}"))
 
-    high_lr = done["learning rate"] >= LR_SPLIT
-    high_m = done["momentum"] >= MOMENTUM_SPLIT
+    high_lr, high_m = done["learning rate"] >= LR_SPLIT, done["momentum"] >= MOMENTUM_SPLIT
     fast, slow = done[high_lr & ~high_m], done[~high_lr & high_m]
-    if min(len(fast), len(slow)) < MIN_TRIALS:
-        rows.append(
-            (
-                "inconclusive at this budget",
-                f"completed trials: {len(fast)} high lr + low momentum, {len(slow)} low lr + high momentum",
-            )
-        )
-    else:
-        ratio, text = _loss_comparison(fast, slow, "high lr + low momentum", "low lr + high momentum")
-        rows.append(("confirms" if ratio <= 1 + TOLERANCE else "does not confirm", text))
+    c, why, _ = _claim(done, curves, fast, slow, ("high lr + low momentum", "low lr + high momentum"), 3)
+    rows.append(
+        (INCONCLUSIVE, why) if c is None else ("does not confirm" if c.verdict == "worse" else "confirms", str(c))
+    )
+    return _table(rows)
 
+
+def _table(rows: list[tuple[str, str]]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {"claim": claim, "ours": ours, "verdict": verdict}
@@ -99,11 +149,16 @@ def _loss_colors(trials: pd.DataFrame):
     return norm, plt.get_cmap("viridis_r")
 
 
-def plot_search(trials: pd.DataFrame) -> Figure:
+REFERENCE_STYLES = ({"color": "black", "ls": "--"}, {"color": "tab:red", "ls": "-."})  # noisy input, mean filter
+References = dict[str, tuple[float, float]]  # label → (validation loss, validation PSNR in dB)
+
+
+def plot_search(trials: pd.DataFrame, references: References | None = None) -> Figure:
     """Learning rate (log) vs momentum, one marker per trial coloured by its best loss; failed trials as red crosses.
 
     Marker shape: activation (circle LeakyReLU, triangle ReLU); a black edge: batch norm on. The dotted lines split the
-    space into the halves that `compare_with_report` compares.
+    space into the halves that `compare_with_report` compares. references: levels marked on the colour bar, e.g.
+    ``{"noisy input": (loss, dB), "mean filter 3×3": (loss, dB)}``; a trial denoises only below the noisy input's.
     """
     norm, cmap = _loss_colors(trials)
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
@@ -123,17 +178,21 @@ def plot_search(trials: pd.DataFrame) -> Figure:
     ax.axvline(LR_SPLIT, color="gray", ls=":", lw=1)
     ax.axhline(MOMENTUM_SPLIT, color="gray", ls=":", lw=1)
     ax.set(xscale="log", xlabel="learning rate (SGD)", ylabel="momentum", title="best validation loss per trial")
-    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="best validation loss (MSE)")
+    bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="best validation loss (MSE)")
+    for (label, (loss, _)), style in zip((references or {}).items(), REFERENCE_STYLES, strict=False):
+        bar.ax.axhline(loss, lw=2, **style)
+        ax.plot([], [], lw=2, label=f"{label} (on the colour bar)", **style)
     ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
 
-def plot_trial_curves(result: SearchResult) -> Figure:
+def plot_trial_curves(result: SearchResult, references: References | None = None) -> Figure:
     """Validation loss and PSNR per epoch of every trial, coloured by the trial's best loss (as in `plot_search`).
 
     Lines that end early are trials ASHA stopped; a red cross marks the last finished epoch of a failed trial.
+    references: horizontal lines at these levels (see `plot_search`), so a curve shows when a trial starts to denoise.
     """
     trials, curves = result.trials, result.curves
     norm, cmap = _loss_colors(trials)
@@ -150,6 +209,11 @@ def plot_trial_curves(result: SearchResult) -> Figure:
                 ax.plot(c["epoch"].iloc[-1], c[key].iloc[-1], "x", color="red", ms=9)
     ax_loss.set(xlabel="epoch", ylabel="validation loss (MSE)", yscale="log", title="validation loss per trial")
     ax_psnr.set(xlabel="epoch", ylabel="PSNR (dB)", title="validation PSNR per trial")
+    for (label, levels), style in zip((references or {}).items(), REFERENCE_STYLES, strict=False):
+        for ax, level in zip((ax_loss, ax_psnr), levels, strict=True):
+            ax.axhline(level, lw=1.5, label=label, **style)
+    if references:
+        ax_psnr.legend(fontsize=7, loc="lower right")
     epochs = int(np.nanmax(curves["epoch"])) if len(curves) else 1
     for ax in (ax_loss, ax_psnr):
         ax.set_xticks(range(1, epochs + 1))

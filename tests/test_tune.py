@@ -19,7 +19,7 @@ from n2n_lib.errors import InputError
 from n2n_lib.result_files import ResultMissing
 from n2n_lib.results import TuningTable
 from n2n_lib.tune import LR_RANGE, MOMENTUM_RANGE, TABLE_COLUMNS, SearchConfig, describe_search_space, run_search
-from n2n_lib.tune_results import compare_with_report
+from n2n_lib.tune_results import _scores, compare_with_report, denoising_trials, matched_pairs
 
 RAY = Path(sys.executable).with_name("ray")  # the venv's ray command
 
@@ -39,36 +39,82 @@ def test_search_space_is_the_reports():
     ]
 
 
-def test_conclusions_follow_the_numbers():
-    # ReLU clearly better, BN 1.5× slower and worse, high lr + low momentum as good as low lr + high momentum
-    trials = _trials(
-        [
-            ("ok", 0.010, "ReLU", "off", 0.05, 0.2, 10.0, 2),
-            ("ok", 0.011, "ReLU", "on", 0.002, 0.8, 15.0, 2),
-            ("ok", 0.020, "LeakyReLU", "off", 0.03, 0.3, 10.0, 2),
-            ("stopped early", 0.030, "LeakyReLU", "on", 0.0005, 0.7, 7.5, 1),
-            ("failed", math.nan, "LeakyReLU", "off", 0.09, 0.2, 0.0, 0),
-        ]
-    )
-    verdicts = compare_with_report(trials)["verdict"].tolist()
-    assert verdicts == ["does not confirm", "confirms", "confirms"]
-    ours = compare_with_report(trials)["ours"].tolist()
-    assert "1.50× the time per epoch" in ours[1]
+NOISY_LOSS = 0.0078  # the noisy validation patches' MSE (21.1 dB)
+FAST = [(0.02, 0.3), (0.05, 0.2), (0.01, 0.4)]  # high lr, low momentum
+SLOW = [(0.002857, 0.9), (0.0025, 0.96), (0.002, 0.88)]  # low lr, high momentum: the same lr / (1 - momentum)
 
-    # ReLU no better; BN faster and better; high lr + low momentum much worse
-    trials = _trials(
-        [
-            ("ok", 0.020, "ReLU", "off", 0.05, 0.2, 10.0, 1),
-            ("ok", 0.021, "ReLU", "off", 0.06, 0.3, 10.0, 1),
-            ("ok", 0.010, "LeakyReLU", "on", 0.002, 0.8, 5.0, 1),
-            ("ok", 0.012, "LeakyReLU", "on", 0.001, 0.6, 5.0, 1),
-        ]
-    )
-    assert compare_with_report(trials)["verdict"].tolist() == ["confirms", "does not confirm", "does not confirm"]
 
-    # too few completed trials on one side: no verdict
-    one_relu = trials.iloc[[0, 2, 3]]
-    assert compare_with_report(one_relu)["verdict"].tolist()[0] == "inconclusive at this budget"
+def _search(psnr_of, anchors=FAST + SLOW, time_of=lambda t: 10.0, stop=None):
+    """Trials at every anchor × activation × BN (PSNR from `psnr_of(trial)`), and their curves: 3 epochs each, the
+    PSNR rising by 0.1 dB per epoch to the trial's best; `stop` maps a trial number to the epochs it ran."""
+    rows, curves = [], []
+    for lr, momentum in anchors:
+        for activation in ("ReLU", "LeakyReLU"):
+            for bn in ("off", "on"):
+                trial = {"trial": len(rows), "activation": activation, "BN": bn, "learning rate": lr}
+                trial |= {"momentum": momentum, "status": "ok", "epochs": 3}
+                if stop and trial["trial"] in stop:
+                    trial |= {"status": "stopped early", "epochs": stop[trial["trial"]]}
+                best = psnr_of(trial)
+                curve = [best - 0.1 * (3 - epoch) for epoch in range(1, trial["epochs"] + 1)]
+                curves += [{"trial": trial["trial"], "epoch": e, "psnr": p} for e, p in enumerate(curve, start=1)]
+                trial |= {"psnr": max(curve), "loss": 10 ** (-max(curve) / 10), "time (s)": time_of(trial)}
+                rows.append(trial)
+    return pd.DataFrame(rows), pd.DataFrame(curves)
+
+
+def _jitter(trial) -> float:
+    return [0.03, -0.02, 0.01, -0.04, 0.02, 0.0, -0.01][trial["trial"] % 7]  # seed-like scatter, ±0.04 dB
+
+
+def test_conclusions_follow_matched_trials():
+    # ReLU 0.5 dB better; BN 0.3 dB worse and 1.5× slower; the two lr/momentum regimes equally good
+    def psnr_of(t):
+        return 22.0 + 0.5 * (t["activation"] == "ReLU") - 0.3 * (t["BN"] == "on") + _jitter(t)
+
+    trials, curves = _search(psnr_of, time_of=lambda t: 15.0 if t["BN"] == "on" else 10.0)
+    table = compare_with_report(trials, curves, NOISY_LOSS)
+    assert table["verdict"].tolist() == ["does not confirm", "confirms", "confirms"]
+    assert "ReLU is better by 0.50 dB" in table["ours"][0] and "matched trials" in table["ours"][0]
+    assert table["ours"][1].startswith("1.50× the time per epoch; BN on")
+    assert "indistinguishable at this budget" in table["ours"][2]
+
+    # the opposite numbers flip each verdict: LeakyReLU better, BN faster and better, low lr + high momentum better
+    def psnr_of(t):
+        slow = t["momentum"] >= 0.5
+        return 22.0 - 0.5 * (t["activation"] == "ReLU") + 0.3 * (t["BN"] == "on") + 0.4 * slow + _jitter(t)
+
+    trials, curves = _search(psnr_of)
+    table = compare_with_report(trials, curves, NOISY_LOSS)
+    assert table["verdict"].tolist() == ["confirms", "does not confirm", "does not confirm"]
+
+
+def test_no_verdict_when_most_trials_do_not_denoise():
+    trials, curves = _search(lambda t: 21.5 if t["trial"] < 11 else 20.0)  # 11 of 24 trials beat 21.1 dB
+    table = compare_with_report(trials, curves, NOISY_LOSS)
+    assert table["verdict"].tolist() == ["inconclusive at this budget"] * 3
+    assert table["ours"][0].startswith("only 11 of 24 trials beat the noisy input (loss 0.0078)")
+    assert len(denoising_trials(trials, NOISY_LOSS)) == 11
+
+
+def test_confounded_settings_give_no_verdict():
+    # every ReLU trial at a high learning rate, every LeakyReLU one at a low rate: nothing to match
+    trials, curves = _search(lambda t: 22.0 + _jitter(t))
+    keep = (trials["activation"] == "ReLU") == (trials["learning rate"] >= 0.01)
+    table = compare_with_report(trials[keep], curves, NOISY_LOSS)
+    assert table["verdict"][0] == "inconclusive at this budget"
+    assert table["ours"][0].startswith("0 matched pair(s) of ReLU and LeakyReLU trials")
+
+
+def test_pairs_are_one_to_one_and_compared_over_the_epochs_both_ran():
+    trials, curves = _search(lambda t: 22.0 + _jitter(t), anchors=FAST, stop={0: 1, 2: 1, 4: 1})
+    relu, leaky = trials[trials["activation"] == "ReLU"], trials[trials["activation"] == "LeakyReLU"]
+    pairs = matched_pairs(relu, leaky, claim=1)
+    assert len(pairs) == 6 and len({i for i, _ in pairs}) == len({j for _, j in pairs}) == 6
+    assert all(trials.at[i, "BN"] == trials.at[j, "BN"] for i, j in pairs)  # the claim's other setting is held equal
+    a, b = _scores(trials, curves, pairs)
+    first = pairs.index((0, 2))  # trial 0 ran one epoch, so its partner is scored on its first epoch as well
+    assert b[first] == pytest.approx(22.0 + _jitter({"trial": 2}) - 0.2)
 
 
 def test_table_file_writes_failed_and_reads_back(tmp_path):
@@ -97,7 +143,7 @@ def test_bad_settings_and_missing_data_are_refused(tmp_path):
 @pytest.fixture(scope="class")
 def local_ray():
     """One local Ray with 2 CPUs for a class of tests (starting it costs about 10 s)."""
-    from n2n_lib.tune import connect, shutdown
+    from n2n_lib.ray_cluster import connect, shutdown
 
     info = connect(num_cpus=2)
     assert info["mode"] == "local" and info["cpus"] == 2
@@ -179,7 +225,7 @@ def _stop_head(head: subprocess.Popen) -> list:
 def test_search_runs_on_a_ray_cluster_reached_by_address(tiny_data_dir, tmp_path, monkeypatch):
     import ray
 
-    from n2n_lib.tune import connect, shutdown
+    from n2n_lib.ray_cluster import connect, shutdown
 
     if ray.is_initialized():
         ray.shutdown()
