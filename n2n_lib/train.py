@@ -13,6 +13,9 @@ fresh random crop per sample). Each epoch ends with a validation pass against cl
 best validation PSNR is kept, because training on few images overfits (held-out PSNR rises, then falls). A resume state
 written after every epoch (`n2n_lib.checkpoint.save_resume`) holds the model, optimizer, scheduler and
 random-generator states, so an interrupted run continues exactly.
+
+(Slightly over the project's 300-line guide on purpose: the config, the run and the loop of one training are read
+together in notebook 03, top to bottom, and split across files they would be harder to follow, not easier.)
 """
 
 from __future__ import annotations
@@ -259,6 +262,19 @@ def _resume(trainer: Trainer, checkpoint: str | os.PathLike, record: dict) -> _P
     return _Progress(state["history"], state["epoch"], state["best_epoch"], state["val_psnr"], best)
 
 
+def _resumable(checkpoint: str | os.PathLike, record: dict) -> bool:
+    """Whether a resume state of this very run (same configs and data) lies beside `checkpoint`."""
+    path = resume_path(checkpoint)
+    if not path.is_file() or not Path(checkpoint).is_file():
+        return False
+    try:
+        load_resume(path, record)
+    except InputError as exc:  # another run's state: say so once, and start afresh (it is overwritten)
+        print(f"not resuming: {str(exc).split(';')[0]}; starting afresh", flush=True)
+        return False
+    return True
+
+
 def _epoch_row(
     trainer: Trainer, epoch: int, train_loss: Tensor, val_loss: float, val_psnr: float, t0: float
 ) -> dict[str, float]:
@@ -283,25 +299,31 @@ def fit(
     model_config: UNetConfig | None = None,
     config: TrainConfig | None = None,
     checkpoint: str | os.PathLike | None = None,
-    resume: bool = False,
+    resume: bool | str = False,
     progress: bool = True,
     on_epoch: Callable[[dict], None] | None = None,
 ) -> FitResult:
     """Train a U-Net on `data` and return the model with its best-validation-PSNR weights.
 
     checkpoint: where the best model is written (atomically) whenever validation PSNR improves; the resume state goes
-    next to it (`resume_path`). resume: continue from that resume state (the configs must match it).
+    next to it (`resume_path`). resume: True continues from that resume state (the configs must match it); "auto"
+    continues when there is a resume state of the same configuration (a finished run then returns at once, so a notebook
+    rerun skips what it already trained) and starts afresh otherwise.
     on_epoch: called after every epoch with that epoch's history row (e.g. to report to Ray Tune).
     """
     model_config = model_config or UNetConfig()
     config = config or TrainConfig()
     config.validate()
+    if resume not in (True, False, "auto"):
+        raise InputError(f"resume={resume!r} is invalid; use True, False or 'auto'.")
     if resume and checkpoint is None:
-        raise InputError("resume=True needs the checkpoint path of the interrupted run.")
+        raise InputError(f"resume={resume!r} needs the checkpoint path of the interrupted run.")
     record = {"model_config": model_config.to_dict(), "train_config": config.to_dict(), "data": dict(data.meta)}
     trainer = Trainer(data, model_config, config)  # model, optimizer, learning-rate schedule, batch maker
     model = trainer.model
     val_noisy, val_clean = validation_set(data, config, trainer.device)
+    if resume == "auto":
+        resume = _resumable(checkpoint, record)
     run = _resume(trainer, checkpoint, record) if resume else _Progress()
 
     done = run.epoch  # epochs already trained: 0, or those of the interrupted run

@@ -101,6 +101,20 @@ def test_interrupted_run_resumes_to_the_same_weights(data, tmp_path, written_by)
     assert read_checkpoint(tmp_path / "b.pt")["history"] == resumed.history
 
 
+def test_auto_resume_skips_a_finished_run_and_restarts_another_runs_state(data, tmp_path, capsys):
+    path, config = tmp_path / "run.pt", quick(epochs=2, max_batches=2)
+    first = fit(data, config=config, checkpoint=path, resume="auto", progress=False)  # nothing to resume: trains
+    epochs_run = []
+    again = fit(data, config=config, checkpoint=path, resume="auto", progress=False, on_epoch=epochs_run.append)
+    assert epochs_run == [] and again.history == first.history  # finished: returned at once, same best weights
+    for wa, wb in zip(first.model.state_dict().values(), again.model.state_dict().values(), strict=True):
+        assert torch.equal(wa, wb)
+    other = fit(data, config=quick(epochs=2, max_batches=2, lr=5e-4), checkpoint=path, resume="auto", progress=False)
+    assert len(other.history["epoch"]) == 2 and "not resuming" in capsys.readouterr().out  # another run's state
+    with pytest.raises(InputError, match="resume='yes' is invalid"):
+        fit(data, config=config, checkpoint=path, resume="yes", progress=False)
+
+
 def test_resume_refuses_a_different_configuration(data, tmp_path):
     fit(data, config=quick(epochs=1, max_batches=2), checkpoint=tmp_path / "m.pt", progress=False)
     with pytest.raises(InputError, match="lr differ"):
