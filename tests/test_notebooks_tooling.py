@@ -37,9 +37,12 @@ def _tiny_notebook(path: Path) -> Path:
             new_code_cell('print(f"{PROFILE}:{SIZE * 2}")'),
         ]
     )
-    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    nb.metadata.update(KERNEL_METADATA)
     nbformat.write(nb, path)
     return path
+
+
+KERNEL_METADATA = {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}}
 
 
 def _stdout(cell) -> str:
@@ -196,6 +199,27 @@ def test_run_and_refresh_execute_a_notebook(tmp_path):
     assert "papermill" not in refreshed.metadata
     assert all(not set(RUN_KEYS) & set(c.metadata) for c in refreshed.cells)
     assert refreshed.metadata.kernelspec.name == "python3"
+
+
+def test_refresh_keeps_finished_progress_bars_not_empty_widgets(tmp_path):
+    path = tmp_path / "01_bar.ipynb"
+    lines = ["from tqdm.auto import tqdm", "bar = tqdm(range(3), desc='epochs')", "for _ in bar:"]
+    code = "\n".join([*lines, "    bar.set_postfix(loss=0.5)"])
+    nbformat.write(new_notebook(cells=[new_code_cell(code)], metadata=KERNEL_METADATA), path)
+    refresh([path])
+    (output,) = nbformat.read(path, as_version=4).cells[0].outputs
+    assert list(output["data"]) == ["text/plain"]  # no widget left to render without its (stripped) state
+    text = output["data"]["text/plain"]
+    assert re.fullmatch(r"epochs: 100%\|█{10}\| 3/3 \[.*loss=0\.5\]", text), text
+
+
+@pytest.mark.parametrize("path", notebook_paths(), ids=lambda p: p.stem)
+def test_committed_notebooks_show_no_empty_progress_bars(path):
+    """A tqdm bar saved before it finished reads "0%" forever in JupyterLab; refresh freezes bars at their end."""
+    for number, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        for output in cell.get("outputs", []):
+            text = output.get("data", {}).get("text/plain", "")
+            assert not re.search(r"\s0%\|", text), f"{path.name} cell {number}: an empty progress bar: {text!r}"
 
 
 def test_test_session_writes_into_a_scratch_root_not_the_checkout():

@@ -12,6 +12,7 @@ against and diffs show only real changes.
 from __future__ import annotations
 
 import argparse
+import html
 import sys
 import time
 from pathlib import Path
@@ -91,6 +92,43 @@ def clean_metadata(nb) -> None:
             cell.metadata.pop(key, None)
 
 
+WIDGET_VIEW, WIDGET_STATE = "application/vnd.jupyter.widget-view+json", "application/vnd.jupyter.widget-state+json"
+
+
+def _bar_text(state: dict, model_id: str) -> str | None:
+    """A tqdm bar's last state as the line tqdm prints in a terminal, or None if `model_id` is not a tqdm bar."""
+    box = state.get(model_id, {})
+    children = [c.removeprefix("IPY_MODEL_") for c in box.get("state", {}).get("children", [])]
+    models = [state.get(c, {}) for c in children]
+    names = [m.get("model_name") for m in models]
+    if box.get("model_name") != "HBoxModel" or names != ["HTMLModel", "FloatProgressModel", "HTMLModel"]:
+        return None
+    left, progress, right = (m.get("state", {}) for m in models)
+    done = progress.get("value", 0) / progress["max"] if progress.get("max") else 0.0
+    bar = "█" * round(10 * min(max(done, 0.0), 1.0))
+    text = f"{left.get('value', '')}|{bar:<10}|{right.get('value', '')}"
+    return html.unescape(text).replace("\u2007", " ")
+
+
+def freeze_progress_bars(nb) -> int:
+    """Replace each tqdm widget output by the text of its final state; returns how many were replaced.
+
+    The committed notebooks keep no widget state (`clean_metadata`), and without it JupyterLab shows a widget output's
+    fallback text, which tqdm wrote when the bar was still empty ("epochs: 0%"). The frozen text is the finished bar,
+    as a terminal would have shown it. Call it after executing and before `clean_metadata`.
+    """
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    replaced = 0
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            model = output.get("data", {}).get(WIDGET_VIEW, {}).get("model_id")
+            text = _bar_text(state, model) if model else None
+            if text is not None:
+                output["data"] = {"text/plain": text}
+                replaced += 1
+    return replaced
+
+
 def refresh(paths: list[Path] | None = None, timeout: int = 900) -> None:
     """Execute each notebook in place (default parameters, i.e. the quick profile) and clean its metadata."""
     import nbformat
@@ -109,6 +147,7 @@ def refresh(paths: list[Path] | None = None, timeout: int = 900) -> None:
             resources={"metadata": {"path": str(path.parent)}},
             extra_arguments=QUIET_KERNEL,
         ).execute()
+        freeze_progress_bars(nb)
         clean_metadata(nb)
         atomic_write(path, lambda tmp, nb=nb: nbformat.write(nb, tmp))
         print(f"refreshed {path} in {time.perf_counter() - start:.0f} s", flush=True)
