@@ -77,14 +77,16 @@ def to_numpy_image(x: Tensor):
 
 
 def image_grid(
-    rows: Sequence[Sequence[Tensor]],
+    rows: Sequence[Sequence[Tensor | None]],
     titles: Sequence[Sequence[str]] | None = None,
     row_labels: Sequence[str] | None = None,
     size: float = 2.4,
 ) -> Figure:
     """A grid of images, e.g. one row per example with columns noisy | denoised | clean.
 
-    rows: lists of (C, H, W) images (float in [0, 1] or uint8). titles: the same layout of strings (PSNR, say).
+    rows: lists of (C, H, W) images (float in [0, 1] or uint8); None leaves that place empty (e.g. the clean image shown
+    once, in the first row only). titles: the same layout of strings (PSNR, say). row_labels: written at the left of
+    each row's first image.
     """
     n_rows, n_cols = len(rows), max(len(r) for r in rows)
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(size * n_cols, size * n_rows), squeeze=False)
@@ -93,13 +95,14 @@ def image_grid(
             ax = axes[i][j]
             ax.set_xticks([])
             ax.set_yticks([])
-            if j >= len(row):
+            if j >= len(row) or row[j] is None:
                 ax.axis("off")
                 continue
             ax.imshow(to_numpy_image(row[j]), interpolation="nearest")
             if titles is not None:
                 ax.set_title(titles[i][j], fontsize=9)
-        if row_labels is not None:
-            axes[i][0].set_ylabel(row_labels[i], fontsize=9)
+        first = next((j for j, image in enumerate(row) if image is not None), None)
+        if row_labels is not None and first is not None:
+            axes[i][first].set_ylabel(row_labels[i], fontsize=9)
     fig.tight_layout()
     return fig

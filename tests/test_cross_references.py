@@ -2,6 +2,7 @@
 notebook NN reads, uses, compares or trains something names what that notebook's cells really mention."""
 
 import re
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -61,3 +62,28 @@ def test_the_checks_catch_a_wrong_reference():
     [found] = CLAIM.findall(wrong)
     assert _numbers(found) == ["04"] and "default_loss" not in _source("04")
     assert _numbers("03-05") == ["03", "04", "05"] and _numbers("04 and 05") == ["04", "05"]
+
+
+REPO = Path(__file__).resolve().parents[1]  # the checkout (the tests' project_root is a scratch folder)
+
+
+def _readme_modules(folder: str) -> set[str]:
+    """The backticked module names in README's "What is where" row of `folder` (e.g. "n2n_lib/")."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    (row,) = [line for line in readme.splitlines() if line.startswith(f"| `{folder}` |")]
+    return set(re.findall(r"`(\w+)`", row.split("|")[2]))
+
+
+@pytest.mark.parametrize("package", ["n2n_lib", "n2n_lib/lab"])
+def test_readme_lists_exactly_the_modules_of_each_package(package):
+    """Every module of the package is named in its README row, and every name there is a module (or a module of one of
+    its sub-packages, which the row may list too)."""
+    folder = REPO / package
+    modules = {p.stem for p in folder.glob("*.py") if p.stem not in ("__init__", "__main__")}
+    subpackages = {p for p in folder.iterdir() if (p / "__init__.py").is_file() and p.name != "lab"}
+    modules |= {p.name for p in subpackages}  # n2n_lib/lab has a README row of its own
+    inner = {m.stem for p in subpackages for m in p.glob("*.py") if m.stem not in ("__init__", "__main__")}
+    listed = _readme_modules(f"{package}/")
+    assert modules <= listed, f"README's {package}/ row misses {sorted(modules - listed)}"
+    unknown = listed - modules - inner
+    assert not unknown, f"README's {package}/ row names what is not there: {sorted(unknown)}"
