@@ -117,3 +117,20 @@ def load_resume(path: str | os.PathLike, record: dict[str, Any] | None = None) -
                 f"use the same settings as the interrupted run, or {RESUME_FIX}."
             )
     return state
+
+
+def resume_matches(checkpoint: str | os.PathLike, record: dict[str, Any]) -> bool:
+    """Whether the best-model file `checkpoint` and a resume state of the run described by `record` (same
+    model_config and train_config, see `load_resume`) lie side by side, so that the run can continue.
+
+    A resume state of another run is reported in one printed line and means False (the caller starts afresh).
+    """
+    path = resume_path(checkpoint)
+    if not path.is_file() or not Path(checkpoint).is_file():
+        return False
+    try:
+        load_resume(path, record)
+    except InputError as exc:
+        print(f"not resuming: {str(exc).split(';')[0]}; starting afresh", flush=True)
+        return False
+    return True

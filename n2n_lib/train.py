@@ -14,7 +14,7 @@ best validation PSNR is kept, because training on few images overfits (held-out 
 written after every epoch (`n2n_lib.checkpoint.save_resume`) holds the model, optimizer, scheduler and
 random-generator states, so an interrupted run continues exactly.
 
-(Slightly over the project's 300-line guide on purpose: the config, the run and the loop of one training are read
+(Over the project's 300-line guide on purpose: the config, the run and the loop of one training are read
 together in notebook 03, top to bottom, and split across files they would be harder to follow, not easier.)
 """
 
@@ -33,7 +33,15 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from n2n_lib.batches import Batches, validate, validation_set
-from n2n_lib.checkpoint import RESUME_FIX, load_resume, read_checkpoint, resume_path, save_checkpoint, save_resume
+from n2n_lib.checkpoint import (
+    RESUME_FIX,
+    load_resume,
+    read_checkpoint,
+    resume_matches,
+    resume_path,
+    save_checkpoint,
+    save_resume,
+)
 from n2n_lib.crops import PhotoData
 from n2n_lib.errors import InputError
 from n2n_lib.hardware import configure_cpu_threads, pick_device, use_bf16
@@ -262,19 +270,6 @@ def _resume(trainer: Trainer, checkpoint: str | os.PathLike, record: dict) -> _P
     return _Progress(state["history"], state["epoch"], state["best_epoch"], state["val_psnr"], best)
 
 
-def _resumable(checkpoint: str | os.PathLike, record: dict) -> bool:
-    """Whether a resume state of this very run (same configs and data) lies beside `checkpoint`."""
-    path = resume_path(checkpoint)
-    if not path.is_file() or not Path(checkpoint).is_file():
-        return False
-    try:
-        load_resume(path, record)
-    except InputError as exc:  # another run's state: say so once, and start afresh (it is overwritten)
-        print(f"not resuming: {str(exc).split(';')[0]}; starting afresh", flush=True)
-        return False
-    return True
-
-
 def _epoch_row(
     trainer: Trainer, epoch: int, train_loss: Tensor, val_loss: float, val_psnr: float, t0: float
 ) -> dict[str, float]:
@@ -323,7 +318,7 @@ def fit(
     model = trainer.model
     val_noisy, val_clean = validation_set(data, config, trainer.device)
     if resume == "auto":
-        resume = _resumable(checkpoint, record)
+        resume = resume_matches(checkpoint, record)
     run = _resume(trainer, checkpoint, record) if resume else _Progress()
 
     done = run.epoch  # epochs already trained: 0, or those of the interrupted run
