@@ -113,9 +113,11 @@ def _refusal_reason(exc: Exception) -> str:
     """What torch's weights_only unpickler refused ("unsupported GLOBAL posix.system …"), without colour codes.
 
     torch's message opens with generic advice; the specific reason is the first paragraph that names a global, an
-    operand or the unpickler.
+    operand or the unpickler, up to where torch explains how to allow that global.
     """
     text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).replace("WeightsUnpickler error:", "\n\n")
     paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
     specific = [p for p in paragraphs if re.search(r"global|operand|unsupported", p, re.I) and "PyTorch 2.6" not in p]
-    return (specific or paragraphs or [type(exc).__name__])[0][:160]
+    reason = (specific or paragraphs or [type(exc).__name__])[0]
+    # torch goes on to say how to allow the global: never the advice for a file that was refused for safety
+    return re.split(r"\s*(?:Please use|Check the documentation)", reason)[0].rstrip(" .")[:160]

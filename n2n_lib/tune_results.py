@@ -102,7 +102,7 @@ def compare_with_report(trials: pd.DataFrame, curves: pd.DataFrame, noisy_loss: 
     """
     denoise = len(denoising_trials(trials, noisy_loss))
     if 2 * denoise < len(trials):
-        why = f"only {denoise} of {len(trials)} trials beat the noisy input (loss {noisy_loss:.4f}); half are needed"
+        why = f"{denoise} of {len(trials)} trials beat the noisy input (loss {noisy_loss:.4f}); a verdict needs half"
         return _table([(INCONCLUSIVE, why)] * 3)
     done = trials[trials["status"] != "failed"]
     rows = []
@@ -141,16 +141,17 @@ def _table(rows: list[tuple[str, str]]) -> pd.DataFrame:
     )
 
 
-def _loss_colors(trials: pd.DataFrame):
-    """A shared log colour scale for the trials' best losses (yellow: lowest, purple: highest)."""
-    losses = trials["loss"].dropna()
+REFERENCE_STYLES = ({"color": "black", "ls": "--"}, {"color": "tab:red", "ls": "-."})  # noisy input, mean filter
+References = dict[str, tuple[float, float]]  # label → (validation loss, validation PSNR in dB)
+
+
+def _loss_colors(trials: pd.DataFrame, references: References | None = None):
+    """A shared log colour scale for the trials' best losses (yellow: lowest, purple: highest), wide enough to hold
+    the reference levels too, so they can be marked on the colour bar."""
+    losses = pd.concat([trials["loss"].dropna(), pd.Series([loss for loss, _ in (references or {}).values()])])
     low, high = (losses.min(), losses.max()) if len(losses) else (1e-3, 1e-1)
     norm = LogNorm(vmin=low, vmax=max(high, low * 1.01))
     return norm, plt.get_cmap("viridis_r")
-
-
-REFERENCE_STYLES = ({"color": "black", "ls": "--"}, {"color": "tab:red", "ls": "-."})  # noisy input, mean filter
-References = dict[str, tuple[float, float]]  # label → (validation loss, validation PSNR in dB)
 
 
 def plot_search(trials: pd.DataFrame, references: References | None = None) -> Figure:
@@ -160,7 +161,7 @@ def plot_search(trials: pd.DataFrame, references: References | None = None) -> F
     space into the halves that `compare_with_report` compares. references: levels marked on the colour bar, e.g.
     ``{"noisy input": (loss, dB), "mean filter 3×3": (loss, dB)}``; a trial denoises only below the noisy input's.
     """
-    norm, cmap = _loss_colors(trials)
+    norm, cmap = _loss_colors(trials, references)
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     done, failed = trials[trials["status"] != "failed"], trials[trials["status"] == "failed"]
     style = {"cmap": cmap, "norm": norm, "s": 70, "linewidths": 1.2}
@@ -195,7 +196,7 @@ def plot_trial_curves(result: SearchResult, references: References | None = None
     references: horizontal lines at these levels (see `plot_search`), so a curve shows when a trial starts to denoise.
     """
     trials, curves = result.trials, result.curves
-    norm, cmap = _loss_colors(trials)
+    norm, cmap = _loss_colors(trials, references)
     fig, (ax_loss, ax_psnr) = plt.subplots(1, 2, figsize=(10, 3.8))
     for _, trial in trials.iterrows():
         c = curves[curves["trial"] == trial["trial"]]
