@@ -29,9 +29,11 @@ run: setup
 report: setup
 	$(PY) -m n2n_lib.lab.report --profile $(PROFILE)
 
-# Re-execute the committed notebooks in place (quick profile) after changing them or the library they call.
+# Re-execute the committed notebooks in place (quick profile) after changing them or the library they call, then
+# rewrite README's reproduction table from the results they wrote (and results/full/, a kept full-profile run).
 notebooks: setup
 	$(PY) -m n2n_lib.lab.notebooks refresh
+	$(PY) -m n2n_lib.lab.report.readme
 
 test: setup lint
 	$(PY) -m pytest

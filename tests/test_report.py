@@ -463,3 +463,28 @@ def test_trials_that_denoise_are_counted_when_measured(lab):
     assert sentence in _between(page, "1 · The student report and this lab", "2 · Data")
     assert "noisy loss" not in page
     assert_readable(page)
+
+
+def test_readme_reproduction_table_is_written_from_the_committed_results():
+    """README's table is exactly what the command makes of results/ (and results/full/ once a full run is kept)."""
+    from n2n_lib.lab.report import readme
+
+    root = Path(__file__).resolve().parents[1]  # the checkout, not the tests' scratch root
+    argv = ["--check", "--quick", str(root / "results"), "--full", str(root / "results" / "full")]
+    assert readme.main([*argv, "--readme", str(root / "README.md")]) == 0, "run python -m n2n_lib.lab.report.readme"
+
+
+def test_readme_table_has_one_column_per_profile_and_refuses_a_readme_without_markers(tmp_path):
+    from n2n_lib.lab.report import readme
+
+    for profile in ("quick", "full"):
+        _write_results(tmp_path / profile)
+    block = readme.block(tmp_path / "quick", tmp_path / "full")
+    header = block.splitlines()[1]
+    assert "this lab, quick profile" in header and "this lab, full profile" in header
+    assert all(line.count(" | ") == header.count(" | ") for line in block.splitlines()[1:-3])  # same columns everywhere
+    assert "25.51 dB" in block and "| Final PSNR |" in block
+    only_quick = readme.block(tmp_path / "quick", tmp_path / "missing")
+    assert "full profile" not in only_quick.splitlines()[1]
+    with pytest.raises(InputError, match="markers"):
+        readme.replace_block("# README without the table\n", block)

@@ -118,32 +118,21 @@ def _search(lab: Lab) -> str:
     return f"{text}; {denoising}" if denoising else text
 
 
-def _claim_rows(lab: Lab) -> list[list[Cell]]:
-    summary = lab.get(TuningSummary)
-    if summary is None:
-        return [["Table 1, its three claims", "three claims about the search's results", _not_run(TuningSummary)]]
-    return [
-        [f"Table 1, claim {i}", c.claim, f"{c.verdict}: {c.ours}"] for i, c in enumerate(summary.conclusions, start=1)
-    ]
-
-
-def _fig1(lab: Lab) -> Cell:
+def _fig1(lab: Lab) -> str:
     training = lab.get(Training)
     if training is None:
         return _not_run(Training)
     runs = training.runs
     best = ", ".join(f"{k} {units.db(runs[k].best_val_psnr)}" for k in ("N2N", "N2C") if k in runs)
-    text = f"loss and validation PSNR of Noise2Noise and Noise2Clean trained identically; best validation PSNR {best}"
-    return markdown_inline(text) + lab.figures.link("fig1_training_curves"), "html"
+    return f"loss and validation PSNR of Noise2Noise and Noise2Clean trained identically; best validation PSNR {best}"
 
 
-def _fig2(lab: Lab) -> Cell:
+def _fig2(lab: Lab) -> str:
     kinds = lab.get(NoiseTypes)
     if kinds is None:
         return _not_run(NoiseTypes)
     labels = ", ".join(r.label for r in kinds.kinds.values())
-    text = f"{len(kinds.kinds)} noise types ({labels}), each model trained with its matching loss"
-    return markdown_inline(text) + lab.figures.link("fig2_noise_types"), "html"
+    return f"{len(kinds.kinds)} noise types ({labels}), each model trained with its matching loss"
 
 
 def _final_psnr(lab: Lab) -> str:
@@ -184,29 +173,50 @@ def _per_epoch(lab: Lab) -> str:
     return text
 
 
-Row = tuple[str, str, Callable[[Lab], Cell]]
+@dataclass(frozen=True)
+class Row:
+    """One topic of the comparison: the report's side, ours as a function of a run's results, and where it is done."""
+
+    topic: str
+    theirs: str
+    ours: Callable[[Lab], str]  # Markdown-inline text
+    notebooks: str  # where the lab does it, e.g. "03, 05"
+    figure: str | None = None  # the figure the HTML report links from this row
 
 
-def _rows(report: StudentReport) -> list[Row]:
+def rows(report: StudentReport = STUDENT_REPORT) -> list[Row]:
+    """The comparison's topics in order; the three claims of Table 1 follow its search row (`claim_rows`)."""
     return [
-        ("Architecture", report.architecture, _architecture),
-        ("Data", report.data, _data),
-        ("Augmentation", report.augmentation, _augmentation),
-        ("Table 1, the search", report.search, _search),
-        ("Fig. 1", report.fig1, _fig1),
-        ("Fig. 2", report.fig2, _fig2),
-        ("Final PSNR", units.db(report.final_psnr_db), _final_psnr),
-        ("Seconds per epoch", f"{units.seconds(report.seconds_per_epoch)} on {report.machine}", _per_epoch),
+        Row("Architecture", report.architecture, _architecture, "02"),
+        Row("Data", report.data, _data, "01"),
+        Row("Augmentation", report.augmentation, _augmentation, "03"),
+        Row("Table 1, the search", report.search, _search, "04"),
+        Row("Fig. 1", report.fig1, _fig1, "03", "fig1_training_curves"),
+        Row("Fig. 2", report.fig2, _fig2, "05", "fig2_noise_types"),
+        Row("Final PSNR", units.db(report.final_psnr_db), _final_psnr, "03, 05"),
+        Row("Seconds per epoch", f"{units.seconds(report.seconds_per_epoch)} on {report.machine}", _per_epoch, "03"),
     ]
+
+
+def claim_rows(lab: Lab) -> list[tuple[str, str, str]]:
+    """(topic, the report's claim, our verdict and numbers) for each claim of Table 1."""
+    summary = lab.get(TuningSummary)
+    if summary is None:
+        return [("Table 1, its three claims", "three claims about the search's results", _not_run(TuningSummary))]
+    return [(f"Table 1, claim {i}", c.claim, f"{c.verdict}: {c.ours}") for i, c in enumerate(summary.conclusions, 1)]
 
 
 def comparison_table(lab: Lab, report: StudentReport = STUDENT_REPORT) -> str:
     """The "student report vs this lab" table; the header names the profile and the machine."""
-    rows: list[list[Cell]] = []
-    for topic, theirs, ours in _rows(report):
-        rows.append([topic, theirs, ours(lab)])
-        if topic.startswith("Table 1"):
-            rows += _claim_rows(lab)
+    cells: list[list[Cell]] = []
+    for row in rows(report):
+        ours = row.ours(lab)
+        if row.figure is not None and not ours.startswith("not measured"):
+            cells.append([row.topic, row.theirs, (markdown_inline(ours) + lab.figures.link(row.figure), "html")])
+        else:
+            cells.append([row.topic, row.theirs, ours])
+        if row.topic.startswith("Table 1"):
+            cells += [list(claim) for claim in claim_rows(lab)]
     ours_head = f"this lab ({lab.profile} profile, {lab.machine()})"
     caption = f"The student lab report and this lab, side by side; ours from `results/`, {lab.profile} profile."
-    return table(["", "the student report", ours_head], rows, caption)
+    return table(["", "the student report", ours_head], cells, caption)
