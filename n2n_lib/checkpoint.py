@@ -119,18 +119,17 @@ def load_resume(path: str | os.PathLike, record: dict[str, Any] | None = None) -
     return state
 
 
-def resume_matches(checkpoint: str | os.PathLike, record: dict[str, Any]) -> bool:
-    """Whether the best-model file `checkpoint` and a resume state of the run described by `record` (same
-    model_config and train_config, see `load_resume`) lie side by side, so that the run can continue.
+def matching_resume(checkpoint: str | os.PathLike, record: dict[str, Any]) -> dict[str, Any] | None:
+    """The resume state beside the best-model file `checkpoint`, if both exist and the state belongs to the run
+    described by `record` (same model_config and train_config, see `load_resume`); None otherwise.
 
-    A resume state of another run is reported in one printed line and means False (the caller starts afresh).
+    A resume state of another run is reported in one printed line and gives None (the caller starts afresh).
     """
     path = resume_path(checkpoint)
     if not path.is_file() or not Path(checkpoint).is_file():
-        return False
+        return None
     try:
-        load_resume(path, record)
+        return load_resume(path, record)
     except InputError as exc:
         print(f"not resuming: {str(exc).split(';')[0]}; starting afresh", flush=True)
-        return False
-    return True
+        return None

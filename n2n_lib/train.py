@@ -36,8 +36,8 @@ from n2n_lib.batches import Batches, validate, validation_set
 from n2n_lib.checkpoint import (
     RESUME_FIX,
     load_resume,
+    matching_resume,
     read_checkpoint,
-    resume_matches,
     resume_path,
     save_checkpoint,
     save_resume,
@@ -76,8 +76,6 @@ class TrainConfig:
     compile: bool = False  # torch.compile the model for training (minutes of compiling; pays off on long GPU runs)
 
     def __post_init__(self) -> None:
-        if self.noise is not None:
-            self.noise = parse_noise(self.noise)  # a bad spec fails here, naming it
         self.validate()  # a bad setting fails where it is written, not minutes later in a run
 
     def to_dict(self) -> dict:
@@ -85,7 +83,10 @@ class TrainConfig:
         return {**asdict(self), "noise": None if self.noise is None else str(self.noise)}
 
     def validate(self) -> None:
-        """Raise InputError naming the first bad field and its allowed values."""
+        """Raise InputError naming the first bad field and its allowed values; a noise spec given as text is parsed
+        into its NoiseSpec here (a bad spec fails, naming it)."""
+        if self.noise is not None:
+            self.noise = parse_noise(self.noise)
         checks = [
             (self.epochs >= 1, "epochs", "a whole number ≥ 1"),
             (self.batch_size >= 1, "batch_size", "a whole number ≥ 1"),
@@ -101,8 +102,6 @@ class TrainConfig:
         for ok, name, allowed in checks:
             if not ok:
                 raise InputError(f"training setting {name}={getattr(self, name)!r} is invalid; use {allowed}.")
-        if self.noise is not None and not isinstance(self.noise, NoiseSpec):
-            raise InputError(f"training setting noise={self.noise!r} is invalid; use a spec such as 'gaussian:0-50'.")
         get_loss(self.loss_name)
 
     @property
@@ -257,10 +256,9 @@ class _Progress:
         return {"history": self.history, "epoch": self.epoch, "best_epoch": self.best_epoch, "val_psnr": self.best_psnr}
 
 
-def _resume(trainer: Trainer, checkpoint: str | os.PathLike, record: dict) -> _Progress:
-    """Restore `trainer` from the resume state beside `checkpoint`; returns the interrupted run's progress."""
+def _resume(trainer: Trainer, checkpoint: str | os.PathLike, state: dict) -> _Progress:
+    """Restore `trainer` from `state`, the resume state beside `checkpoint`; returns the interrupted run's progress."""
     path = resume_path(checkpoint)
-    state = load_resume(path, record)
     try:
         trainer.load_state_dict(state)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
@@ -317,9 +315,10 @@ def fit(
     trainer = Trainer(data, model_config, config)  # model, optimizer, learning-rate schedule, batch maker
     model = trainer.model
     val_noisy, val_clean = validation_set(data, config, trainer.device)
-    if resume == "auto":
-        resume = resume_matches(checkpoint, record)
-    run = _resume(trainer, checkpoint, record) if resume else _Progress()
+    state = matching_resume(checkpoint, record) if resume == "auto" else None  # None: no matching state
+    if resume is True:
+        state = load_resume(resume_path(checkpoint), record)
+    run = _resume(trainer, checkpoint, state) if state is not None else _Progress()
 
     done = run.epoch  # epochs already trained: 0, or those of the interrupted run
     epochs = tqdm(range(done, config.epochs), desc="epochs", disable=not progress, initial=done, total=config.epochs)
